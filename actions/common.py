@@ -1,0 +1,53 @@
+"""What every action shares: the customer's language and identity, and a safe way to run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.i18n import lang
+
+log = logging.getLogger(__name__)
+
+# Slots that belong to one order question; cleared when it is answered.
+ORDER_SLOTS = ("order_id", "order_email", "return_sku", "return_confirmed")
+
+
+def language_of(tracker: Tracker) -> str:
+    return lang(tracker.get_slot("language"))
+
+
+def customer_of(tracker: Tracker) -> str | None:
+    """The verified customer id: only action_session_context sets this slot, from a valid token."""
+    value = tracker.get_slot("customer_id")
+    return value if isinstance(value, str) and value else None
+
+
+def latest_text(tracker: Tracker) -> str:
+    text = tracker.latest_message.get("text") or ""
+    return text if isinstance(text, str) else ""
+
+
+class SupportAction(Action):
+    """An action that answers politely, and keeps the conversation alive, when a dependency fails."""
+
+    def name(self) -> str:  # pragma: no cover - every subclass names itself
+        raise NotImplementedError
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]] | Awaitable[list[dict[str, Any]]]:
+        try:
+            return self.act(dispatcher, tracker, domain)
+        except SQLAlchemyError:
+            log.exception("%s: the database failed for conversation %s", self.name(), tracker.sender_id)
+            dispatcher.utter_message(response="utter_technical_problem")
+            return []

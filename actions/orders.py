@@ -1,0 +1,106 @@
+"""Order status: the order form's validation and the answer, with ownership checked on every look-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import ORDER_SLOTS, SupportAction, customer_of, language_of
+from bot.services.orders import (
+    find_owned_order,
+    open_orders,
+    order_facts,
+    order_response,
+)
+from bot.store.db import session_scope
+from bot.store.queries import is_email, is_order_id
+
+
+def clear_order_slots() -> list[dict[str, Any]]:
+    return [SlotSet(slot, None) for slot in ORDER_SLOTS]
+
+
+def normalise_order_id(value: Any) -> str | None:
+    """Accept '#10234' or ' 10234 '; anything else is not an order number."""
+    if isinstance(value, list):  # several numbers in one message: take the first
+        value = value[0] if value else None
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lstrip("#")
+    return value if is_order_id(value) else None
+
+
+class OrderSlotValidation:
+    """Format checks shared by the order-status and return forms."""
+
+    def validate_order_id(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        order_id = normalise_order_id(slot_value)
+        if order_id is None:
+            dispatcher.utter_message(response="utter_invalid_order_id")
+        return {"order_id": order_id}
+
+    def validate_order_email(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        email = slot_value.strip() if isinstance(slot_value, str) else None
+        if not is_email(email):
+            dispatcher.utter_message(response="utter_invalid_email")
+            return {"order_email": None}
+        return {"order_email": email}
+
+
+class ValidateOrderStatusForm(OrderSlotValidation, FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if customer_of(tracker):
+            # A signed-in customer who names no order hears about all their open orders.
+            return []
+        return ["order_id", "order_email"]
+
+
+class ActionOrderStatus(SupportAction):
+    def name(self) -> str:
+        return "action_order_status"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        language = language_of(tracker)
+        customer_id = customer_of(tracker)
+        order_id = normalise_order_id(tracker.get_slot("order_id"))
+        with session_scope() as session:
+            if customer_id and order_id is None:
+                orders = open_orders(session, customer_id)
+                if not orders:
+                    dispatcher.utter_message(response="utter_no_open_orders")
+                for order in orders:
+                    dispatcher.utter_message(response=order_response(order), **order_facts(order, language))
+                return clear_order_slots()
+            order = find_owned_order(session, order_id, customer_id, tracker.get_slot("order_email"))
+            if order is None:
+                not_found = "utter_order_not_found_account" if customer_id else "utter_order_not_found_guest"
+                dispatcher.utter_message(response=not_found, order_id=order_id or "")
+            else:
+                dispatcher.utter_message(response=order_response(order), **order_facts(order, language))
+        return clear_order_slots()
+
+
+class ActionCancelOrderQuestion(Action):
+    """The customer stopped an order form: forget its half-given answers."""
+
+    def name(self) -> str:
+        return "action_cancel_order_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_order_question_cancelled")
+        return clear_order_slots()

@@ -1,0 +1,37 @@
+"""Personal greeting: a signed-in customer hears their name, what is on its way, and their tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import SupportAction, customer_of, language_of
+from bot.i18n import tier_name
+from bot.services.orders import open_orders, order_facts
+from bot.store.db import session_scope
+from bot.store.queries import customer_orders, get_customer
+
+
+class ActionGreet(SupportAction):
+    def name(self) -> str:
+        return "action_greet"
+
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        customer_id = customer_of(tracker)
+        language = language_of(tracker)
+        with session_scope() as session:
+            customer = get_customer(session, customer_id) if customer_id else None
+            if customer is None:
+                dispatcher.utter_message(response="utter_greet")
+                return []
+            tier = tier_name(customer.loyalty.tier if customer.loyalty else None, language)
+            first_time = len(customer_orders(session, customer.id)) <= 1
+            greeting = "utter_greet_first_time" if first_time else "utter_greet_customer"
+            dispatcher.utter_message(response=greeting, first_name=customer.first_name, tier=tier)
+            shipped = [order for order in open_orders(session, customer.id) if order.status == "shipped"]
+            for order in shipped[:2]:
+                dispatcher.utter_message(response="utter_greet_order_on_its_way", **order_facts(order, language))
+        dispatcher.utter_message(response="utter_how_can_i_help")
+        return []

@@ -1,0 +1,39 @@
+"""Who the customer is and which language to answer in: filled after every message, never by the customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import latest_text
+from bot.identity import verify_customer_token
+from bot.language import choose_language
+from bot.settings import get_settings
+
+
+class ActionSessionContext(Action):
+    """Custom slot mapping for `customer_id` and `language` (run by action_extract_slots)."""
+
+    def name(self) -> str:
+        return "action_session_context"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        metadata = tracker.latest_message.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            metadata = {}
+        customer_id = verify_customer_token(metadata.get("customer_token"))
+        page_language = metadata.get("language") if isinstance(metadata.get("language"), str) else None
+        language = choose_language(
+            latest_text(tracker), tracker.get_slot("language"), page_language, get_settings().default_language
+        )
+        events = []
+        if customer_id != tracker.get_slot("customer_id"):
+            events.append(SlotSet("customer_id", customer_id))
+        if language != tracker.get_slot("language"):
+            events.append(SlotSet("language", language))
+        return events

@@ -1,0 +1,126 @@
+"""`python -m bot ...`: seed the demo shop, train, start Rasa and the action server, sign demo tokens."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+
+log = logging.getLogger("bot")
+
+# Everything a trained model depends on; a change in any of these means a new model.
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+FINGERPRINT_FILE = PROJECT_ROOT / "models" / ".fingerprint"
+
+
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    """The environment endpoints.yml reads (${...}) plus our own settings, for Rasa's processes."""
+    env = dict(os.environ)
+    env.update(
+        BOT_TRACKER_DATABASE_URL=settings.tracker_database_url,
+        BOT_ACTION_SERVER_WEBHOOK=f"{settings.action_server_url}/webhook",
+        BOT_DATABASE_URL=settings.database_url,
+        PYTHONPATH=str(PROJECT_ROOT),
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
+    return env
+
+
+def training_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        path = PROJECT_ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(PROJECT_ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def latest_model() -> Path | None:
+    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def train(force: bool = False) -> Path:
+    """Train when the data changed since the last model (or when forced); return the model."""
+    fingerprint = training_fingerprint()
+    model = latest_model()
+    if not force and model and FINGERPRINT_FILE.exists() and FINGERPRINT_FILE.read_text() == fingerprint:
+        log.info("model %s is up to date with the training data", model.name)
+        return model
+    log.info("training a new model (this shows Rasa's progress)...")
+    command = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", "varde", "--out", "models"]
+    subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_environment(get_settings()), check=True)
+    FINGERPRINT_FILE.write_text(fingerprint)
+    model = latest_model()
+    assert model is not None
+    return model
+
+
+def run_rasa(port: int, extra: Sequence[str]) -> None:
+    settings = get_settings()
+    settings.check_production()
+    model = latest_model()
+    if model is None:
+        raise SystemExit("No model in models/: run `python -m bot train` first.")
+    command = [
+        sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
+        "--interface", "127.0.0.1", "--enable-api", "--jwt-secret", settings.rasa_jwt_secret,
+        "--jwt-method", "HS256", "--cors", "[]", *extra,
+    ]  # fmt: skip
+    os.execvpe(command[0], command, rasa_environment(settings))
+
+
+def run_actions(port: int) -> None:
+    settings = get_settings()
+    settings.check_production()
+    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    os.execvpe(command[0], command, rasa_environment(settings))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    seed = commands.add_parser("seed", help="load the demo shop (bot/fixtures/shop.yml) into the database")
+    seed.add_argument("--if-stale", action="store_true", help="only when empty or seeded on another day")
+    training = commands.add_parser("train", help="train a model when the training data changed")
+    training.add_argument("--force", action="store_true")
+    rasa = commands.add_parser("rasa", help="start the Rasa server (localhost only, JWT-protected API)")
+    rasa.add_argument("--port", type=int, default=5005)
+    actions = commands.add_parser("actions", help="start the action server (localhost only)")
+    actions.add_argument("--port", type=int, default=5055)
+    token = commands.add_parser("token", help="sign a demo customer token (development only)")
+    token.add_argument("customer_id")
+    token.add_argument("--ttl", type=int, default=3600)
+    args, extra = parser.parse_known_args(argv)
+
+    if args.command == "seed":
+        from bot.store.seed import ensure_seeded, seed_demo
+
+        if args.if_stale:
+            log.info("demo database %s", "seeded" if ensure_seeded() else "already seeded today")
+        else:
+            log.info("seeded the demo shop: %s", seed_demo())
+    elif args.command == "train":
+        log.info("model: %s", train(force=args.force))
+    elif args.command == "rasa":
+        run_rasa(args.port, extra)
+    elif args.command == "actions":
+        run_actions(args.port)
+    elif args.command == "token":
+        settings = get_settings()
+        if settings.is_production:
+            raise SystemExit("Demo tokens are signed by the shop's own site in production.")
+        from bot.identity import sign_customer_token
+
+        print(sign_customer_token(args.customer_id, args.ttl))
+    return 0

@@ -1,0 +1,78 @@
+"""Every setting of Varde in one place: environment variables, demo defaults, production checks.
+
+Each setting is read from an environment variable of the same name. The demo defaults let a
+developer start the service with no configuration at all; a production start (BOT_ENV=production)
+refuses to run while any secret still has its demo value.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHOP_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "shop.yml"
+
+# Demo-only secrets: documented in README, refused by a production start.
+DEMO_IDENTITY_SECRET = "varde-demo-identity-secret"
+DEMO_RASA_JWT_SECRET = "varde-demo-rasa-secret"
+DEMO_SESSION_SECRET = "varde-demo-session-secret-32bytes!"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unsafe for the environment it runs in."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'varde.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = field(default_factory=lambda: _env("BOT_ENV", "development"))
+    # Any SQLAlchemy URL; SQLite by default.
+    database_url: str = field(default_factory=lambda: _env("BOT_DATABASE_URL", _default_database_url()))
+    # Rasa's tracker store; same style, defaults to the shop database.
+    tracker_database_url: str = field(
+        default_factory=lambda: _env("BOT_TRACKER_DATABASE_URL", _env("BOT_DATABASE_URL", _default_database_url()))
+    )
+    identity_secret: str = field(default_factory=lambda: _env("BOT_IDENTITY_SECRET", DEMO_IDENTITY_SECRET))
+    rasa_jwt_secret: str = field(default_factory=lambda: _env("BOT_RASA_JWT_SECRET", DEMO_RASA_JWT_SECRET))
+    session_secret: str = field(default_factory=lambda: _env("BOT_SESSION_SECRET", DEMO_SESSION_SECRET))
+    rasa_url: str = field(default_factory=lambda: _env("BOT_RASA_URL", "http://127.0.0.1:5005"))
+    action_server_url: str = field(default_factory=lambda: _env("BOT_ACTION_SERVER_URL", "http://127.0.0.1:5055"))
+    default_language: str = field(default_factory=lambda: _env("BOT_DEFAULT_LANGUAGE", "nb"))
+    shop_fixture: Path = field(default_factory=lambda: Path(_env("BOT_SHOP_FIXTURE", str(SHOP_FIXTURE))))
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def check_production(self) -> None:
+        """Refuse to run in production with demo secrets or the embedded demo database."""
+        if not self.is_production:
+            return
+        problems = []
+        if self.identity_secret == DEMO_IDENTITY_SECRET:
+            problems.append("BOT_IDENTITY_SECRET still has its demo value")
+        if self.rasa_jwt_secret == DEMO_RASA_JWT_SECRET:
+            problems.append("BOT_RASA_JWT_SECRET still has its demo value")
+        if self.session_secret == DEMO_SESSION_SECRET:
+            problems.append("BOT_SESSION_SECRET still has its demo value")
+        for name, secret in (("BOT_IDENTITY_SECRET", self.identity_secret), ("BOT_SESSION_SECRET", self.session_secret)):
+            if len(secret) < 32:
+                problems.append(f"{name} must be at least 32 characters")
+        if problems:
+            raise SettingsError("Refusing a production start: " + "; ".join(problems))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

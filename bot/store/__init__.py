@@ -1,0 +1,1 @@
+"""The data layer: SQLAlchemy models, sessions, queries and demo seeding."""

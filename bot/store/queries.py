@@ -1,0 +1,83 @@
+"""Read and write helpers over the shop's tables. Every query is parameterised; ids are validated first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.store.models import (
+    Customer,
+    HandoffRequest,
+    LoyaltyAccount,
+    Order,
+    ReturnRequest,
+)
+
+ORDER_ID_PATTERN = re.compile(r"^\d{4,6}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+
+
+def is_order_id(value: object) -> bool:
+    return isinstance(value, str) and bool(ORDER_ID_PATTERN.match(value))
+
+
+def is_email(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= 320 and bool(EMAIL_PATTERN.match(value))
+
+
+def get_customer(session: Session, customer_id: str) -> Customer | None:
+    return session.get(Customer, customer_id, options=[selectinload(Customer.loyalty)])
+
+
+def get_order(session: Session, order_id: str) -> Order | None:
+    if not is_order_id(order_id):
+        return None
+    return session.execute(
+        select(Order).where(Order.id == order_id).options(selectinload(Order.items), selectinload(Order.customer))
+    ).scalar_one_or_none()
+
+
+def customer_orders(session: Session, customer_id: str) -> Sequence[Order]:
+    return (
+        session.execute(
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .options(selectinload(Order.items))
+            .order_by(Order.placed_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def get_loyalty(session: Session, customer_id: str) -> LoyaltyAccount | None:
+    return session.execute(
+        select(LoyaltyAccount)
+        .where(LoyaltyAccount.customer_id == customer_id)
+        .options(selectinload(LoyaltyAccount.transactions))
+    ).scalar_one_or_none()
+
+
+def order_returns(session: Session, order_id: str) -> Sequence[ReturnRequest]:
+    return session.execute(select(ReturnRequest).where(ReturnRequest.order_id == order_id)).scalars().all()
+
+
+def customer_returns(session: Session, customer_id: str) -> Sequence[ReturnRequest]:
+    return (
+        session.execute(
+            select(ReturnRequest)
+            .where(ReturnRequest.customer_id == customer_id)
+            .order_by(ReturnRequest.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def waiting_handoffs(session: Session) -> int:
+    return session.execute(
+        select(func.count()).select_from(HandoffRequest).where(HandoffRequest.status == "waiting")
+    ).scalar_one()
