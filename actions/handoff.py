@@ -29,7 +29,9 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -
         dispatcher.utter_message(response="utter_handoff_complaint")
     if is_open():
         dispatcher.utter_message(
-            response="utter_handoff_queued", position=waiting, wait_minutes=max(1, waiting) * MINUTES_PER_WAITING_CONVERSATION
+            response="utter_handoff_queued",
+            position=waiting,
+            wait_minutes=max(1, waiting) * MINUTES_PER_WAITING_CONVERSATION,
         )
     else:
         opening = next_opening()

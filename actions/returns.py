@@ -149,7 +149,9 @@ class ActionSubmitReturn(SupportAction):
                 refund_days=request.refund_business_days,
             )
             free = request.label_price_nok == 0
-            dispatcher.utter_message(response="utter_return_registered_free" if free else "utter_return_registered", **values)
+            dispatcher.utter_message(
+                response="utter_return_registered_free" if free else "utter_return_registered", **values
+            )
             if check.outlet_items:
                 outlet = describe_items(check.outlet_items, language)
                 dispatcher.utter_message(response="utter_return_outlet_excluded", items=outlet)

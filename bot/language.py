@@ -16,14 +16,59 @@ from bot.i18n import SUPPORTED_LANGUAGES
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Words customers use all the time that are not function words, per language.
 _EXTRA = {
-    "nb": {"hei", "takk", "hvor", "pakken", "pakka", "bestilling", "bestillingen", "ordre", "ordren", "returnere",
-           "pakke", "poeng", "kundeservice", "ikke", "jeg", "hva", "hvordan", "når", "kan", "mitt", "min", "mine"},
+    "nb": {
+        "hei",
+        "takk",
+        "hvor",
+        "pakken",
+        "pakka",
+        "bestilling",
+        "bestillingen",
+        "ordre",
+        "ordren",
+        "returnere",
+        "pakke",
+        "poeng",
+        "kundeservice",
+        "ikke",
+        "jeg",
+        "hva",
+        "hvordan",
+        "når",
+        "kan",
+        "mitt",
+        "min",
+        "mine",
+    },
     "da": {"hej", "tak", "pakke", "ikke", "jeg", "hvad", "hvordan", "hvornår", "bestilling"},
     "sv": {"hej", "tack", "paket", "inte", "jag", "vad", "hur", "när", "beställning", "min"},
-    "en": {"hi", "hello", "hey", "thanks", "thank", "please", "order", "parcel", "package", "return", "points",
-           "where", "what", "how", "when", "my", "is", "the", "want", "can", "help"},
+    "en": {
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "please",
+        "order",
+        "parcel",
+        "package",
+        "return",
+        "points",
+        "where",
+        "what",
+        "how",
+        "when",
+        "my",
+        "is",
+        "the",
+        "want",
+        "can",
+        "help",
+    },
 }
-_MIN_EVIDENCE = 2  # more words of the new language than of the current one needed before a conversation switches language
+_MIN_EVIDENCE = (
+    2  # more words of the new language than of the current one needed before a conversation switches language
+)
 
 
 @lru_cache(maxsize=1)

@@ -66,7 +66,10 @@ class Settings:
             problems.append("BOT_RASA_JWT_SECRET still has its demo value")
         if self.session_secret == DEMO_SESSION_SECRET:
             problems.append("BOT_SESSION_SECRET still has its demo value")
-        for name, secret in (("BOT_IDENTITY_SECRET", self.identity_secret), ("BOT_SESSION_SECRET", self.session_secret)):
+        for name, secret in (
+            ("BOT_IDENTITY_SECRET", self.identity_secret),
+            ("BOT_SESSION_SECRET", self.session_secret),
+        ):
             if len(secret) < 32:
                 problems.append(f"{name} must be at least 32 characters")
         if problems:

@@ -14,7 +14,9 @@ from bot.store.queries import customer_orders, get_order, is_email, is_order_id
 OPEN_STATUSES = ("received", "processing", "shipped")
 
 
-def find_owned_order(session: Session, order_id: str | None, customer_id: str | None, email: str | None) -> Order | None:
+def find_owned_order(
+    session: Session, order_id: str | None, customer_id: str | None, email: str | None
+) -> Order | None:
     """The order only if the asker owns it: signed in as its customer, or a guest with the order's e-mail.
 
     Unknown number, someone else's order and a wrong e-mail all give None, so a reply can never tell
@@ -37,7 +39,10 @@ def open_orders(session: Session, customer_id: str) -> list[Order]:
 
 
 def describe_items(items: list[OrderItem], language: str | None) -> str:
-    return join_list([f"{item.quantity} × {item.product.name}" if item.quantity > 1 else item.product.name for item in items], language)
+    return join_list(
+        [f"{item.quantity} × {item.product.name}" if item.quantity > 1 else item.product.name for item in items],
+        language,
+    )
 
 
 def order_response(order: Order) -> str:

@@ -32,7 +32,9 @@ def check_return(session: Session, order: Order, today: date | None = None) -> R
     loyalty = get_loyalty(session, order.customer_id)
     tier = loyalty.tier if loyalty else "bronse"
     window = return_window_days(tier)
-    check = ReturnCheck(eligible=False, reason=None, tier=tier, window_days=window, label_price_nok=return_label_price(tier))
+    check = ReturnCheck(
+        eligible=False, reason=None, tier=tier, window_days=window, label_price_nok=return_label_price(tier)
+    )
     if order.status == "cancelled":
         check.reason = "cancelled"
         return check

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -31,7 +31,7 @@ _SHOP_TABLES = (HandoffRequest, ReturnRequest, PointTransaction, LoyaltyAccount,
 
 def _at(day: date) -> datetime:
     # Noon UTC keeps "N days ago" on the same calendar day in Europe/Oslo.
-    return datetime.combine(day, time(12, 0), tzinfo=UTC)
+    return datetime.combine(day, time(12, 0), tzinfo=timezone.utc)
 
 
 def _order(raw: dict[str, Any], customer_id: str, today: date, prices: dict[str, int]) -> Order:
@@ -85,7 +85,11 @@ def _point_transactions(customer_id: str, loyalty: dict[str, Any], today: date) 
         earned_on = today - timedelta(days=30)
         transactions.append(
             PointTransaction(
-                customer_id=customer_id, points=total, earned_on=earned_on, expires_on=earned_on + lifetime, note="purchases"
+                customer_id=customer_id,
+                points=total,
+                earned_on=earned_on,
+                expires_on=earned_on + lifetime,
+                note="purchases",
             )
         )
     return transactions

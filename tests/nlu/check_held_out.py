@@ -43,7 +43,7 @@ class Example(NamedTuple):
 def load_examples(path: Path) -> list[Example]:
     """Return the intent examples of one Rasa NLU YAML file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    examples = []
+    examples: list[Example] = []
     for block in data.get("nlu") or []:
         if "intent" not in block:
             continue  # regex, lookup and synonym blocks hold no examples
@@ -90,7 +90,7 @@ def find_problems() -> list[str]:
             train.setdefault(exact_key(example.text), example)
             train_masked.setdefault(masked_key(example.text), example)
 
-    problems = []
+    problems: list[str] = []
     seen: dict[str, Example] = {}
     for path in TEST_FILES:
         for example in load_examples(path):

@@ -1,0 +1,94 @@
+"""Intent classification by logistic regression that is safe on any input.
+
+Rasa's LogisticRegressionClassifier crashes when a message yields fewer features than training did
+(an empty message has no regex features), and it is confidently wrong on text made only of words it
+has never seen ("asdkjh", "😀😀😀", "10A34"): the class prior wins. This subclass pads the feature
+matrix, and scales confidences by how much of the message is known, so that unknown text falls
+below FallbackClassifier's threshold and the customer is asked to rephrase.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+VOCABULARY_FILE = "vocabulary.json"
+
+
+def words(text: str) -> set[str]:
+    return {word.lower() for word in _WORD.findall(text or "")}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class GuardedIntentClassifier(LogisticRegressionClassifier):
+    def __init__(self, config: dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource) -> None:
+        super().__init__(config, name, model_storage, resource)
+        self.vocabulary: frozenset[str] = frozenset()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self.vocabulary = frozenset(
+            word for example in training_data.intent_examples for word in words(example.get(TEXT))
+        )
+        return super().train(training_data)
+
+    def persist(self) -> None:
+        super().persist()
+        with self._model_storage.write_to(self._resource) as model_dir:
+            (model_dir / VOCABULARY_FILE).write_text(json.dumps(sorted(self.vocabulary)), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> GuardedIntentClassifier:
+        component = super().load(config, model_storage, resource, execution_context, **kwargs)
+        with model_storage.read_from(resource) as model_dir:
+            component.vocabulary = frozenset(json.loads((model_dir / VOCABULARY_FILE).read_text(encoding="utf-8")))
+        return component  # type: ignore[return-value]
+
+    def _create_X(self, messages: list[Message]) -> csr_matrix:
+        X = super()._create_X(messages).tocsr()
+        expected = getattr(self.clf, "n_features_in_", X.shape[1])
+        if X.shape[1] < expected:  # e.g. an empty message has no regex features
+            X = hstack([X, csr_matrix((X.shape[0], expected - X.shape[1]))]).tocsr()
+        return X[:, :expected]
+
+    def known_share(self, message: Message) -> float:
+        """How much of the message the model has seen: 1 when an entity (order number, e-mail) was found."""
+        if message.get(ENTITIES):
+            return 1.0
+        found = words(message.get(TEXT))
+        return len(found & self.vocabulary) / len(found) if found else 0.0
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        messages = super().process(messages)
+        for message in messages:
+            share = self.known_share(message)
+            if share >= 0.5:
+                continue
+            # Mostly unknown words: keep the ranking (trainers see it) but lower every confidence.
+            ranking = [
+                {**entry, "confidence": entry["confidence"] * share} for entry in message.get(INTENT_RANKING_KEY)
+            ]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
