@@ -34,8 +34,38 @@ def normalise_order_id(value: Any) -> str | None:
     return value if is_order_id(value) else None
 
 
+# Intents under which a message that fills no slot is still an attempt at the requested answer.
+ANSWER_INTENTS = ("inform", "nlu_fallback")
+
+
+def typed_answer(tracker: Tracker, slot: str, entity: str) -> dict[str, Any]:
+    """When the form asked for `slot` and NLU found no `entity`, take the typed text as the answer.
+
+    Then validation can say what is wrong with it ("10A34" is no order number) instead of the form
+    silently asking again.
+    """
+    if tracker.get_slot("requested_slot") != slot:
+        return {}
+    if any(e.get("entity") == entity for e in tracker.latest_message.get("entities", [])):
+        return {}
+    if (tracker.latest_message.get("intent") or {}).get("name") not in ANSWER_INTENTS:
+        return {}
+    text = (tracker.latest_message.get("text") or "").strip()
+    return {slot: text[:100]} if text and not text.startswith("/") else {}
+
+
 class OrderSlotValidation:
     """Format checks shared by the order-status and return forms."""
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return typed_answer(tracker, "order_id", "order_id")
+
+    async def extract_order_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return typed_answer(tracker, "order_email", "email")
 
     def validate_order_id(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

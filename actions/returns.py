@@ -175,8 +175,10 @@ class ActionAskReturnConfirmed(Action):
             check = check_return(session, order)
             chosen = tracker.get_slot("return_sku")
             items = [item for item in check.returnable if chosen in (None, ALL_ITEMS, item.sku)]
+            free = check.label_price_nok == 0
             dispatcher.utter_message(
-                response="utter_ask_return_confirmed",
+                response="utter_ask_return_confirmed_free" if free else "utter_ask_return_confirmed",
+                tier=tier_name(check.tier, language),
                 order_id=order.id,
                 items=describe_items(items, language),
                 label_price=format_nok(check.label_price_nok),

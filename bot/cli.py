@@ -83,7 +83,9 @@ def run_actions(port: int) -> None:
     settings = get_settings()
     settings.check_production()
     command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-    os.execvpe(command[0], command, rasa_environment(settings))
+    env = rasa_environment(settings)
+    env["SANIC_HOST"] = "127.0.0.1"  # rasa_sdk has no --interface flag; localhost only
+    os.execvpe(command[0], command, env)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,9 +16,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHOP_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "shop.yml"
 
 # Demo-only secrets: documented in README, refused by a production start.
-DEMO_IDENTITY_SECRET = "varde-demo-identity-secret"
-DEMO_RASA_JWT_SECRET = "varde-demo-rasa-secret"
-DEMO_SESSION_SECRET = "varde-demo-session-secret-32bytes!"
+DEMO_IDENTITY_SECRET = "varde-demo-identity-secret-not-for-production"
+DEMO_RASA_JWT_SECRET = "varde-demo-rasa-api-secret-not-for-production"
+DEMO_SESSION_SECRET = "varde-demo-session-secret-not-for-production"
 
 
 class SettingsError(RuntimeError):
@@ -56,21 +56,19 @@ class Settings:
         return self.env == "production"
 
     def check_production(self) -> None:
-        """Refuse to run in production with demo secrets or the embedded demo database."""
+        """Refuse to run in production with a demo secret or a short one."""
         if not self.is_production:
             return
         problems = []
-        if self.identity_secret == DEMO_IDENTITY_SECRET:
-            problems.append("BOT_IDENTITY_SECRET still has its demo value")
-        if self.rasa_jwt_secret == DEMO_RASA_JWT_SECRET:
-            problems.append("BOT_RASA_JWT_SECRET still has its demo value")
-        if self.session_secret == DEMO_SESSION_SECRET:
-            problems.append("BOT_SESSION_SECRET still has its demo value")
-        for name, secret in (
-            ("BOT_IDENTITY_SECRET", self.identity_secret),
-            ("BOT_SESSION_SECRET", self.session_secret),
-        ):
-            if len(secret) < 32:
+        secrets = {
+            "BOT_IDENTITY_SECRET": (self.identity_secret, DEMO_IDENTITY_SECRET),
+            "BOT_RASA_JWT_SECRET": (self.rasa_jwt_secret, DEMO_RASA_JWT_SECRET),
+            "BOT_SESSION_SECRET": (self.session_secret, DEMO_SESSION_SECRET),
+        }
+        for name, (secret, demo) in secrets.items():
+            if secret == demo:
+                problems.append(f"{name} still has its demo value")
+            elif len(secret) < 32:
                 problems.append(f"{name} must be at least 32 characters")
         if problems:
             raise SettingsError("Refusing a production start: " + "; ".join(problems))

@@ -29,7 +29,8 @@ def find_owned_order(
         return None
     if customer_id:
         return order if order.customer_id == customer_id else None
-    if is_email(email) and order.customer.email.lower() == email.strip().lower():  # type: ignore[union-attr]
+    email = email.strip() if isinstance(email, str) else None
+    if email and is_email(email) and order.customer.email.lower() == email.lower():
         return order
     return None
 

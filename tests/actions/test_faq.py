@@ -1,0 +1,55 @@
+"""action_faq answers each topic with the facts of shop.yml."""
+
+import pytest
+
+from actions.faq import ActionFaq
+from bot.services.faq import FAQ_INTENTS
+from tests.actions.conftest import run_action
+from tests.support import make_tracker
+
+
+@pytest.mark.parametrize("intent", FAQ_INTENTS)
+async def test_each_faq_intent_gets_its_own_answer(intent: str) -> None:
+    messages, _ = await run_action(ActionFaq(), make_tracker("?", intent=intent))
+    assert [m["response"] for m in messages] == [f"utter_{intent}"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "facts"),
+    [
+        (
+            "faq_shipping",
+            {
+                "standard_price": "79 kr",
+                "free_shipping_over": "699 kr",
+                "express_price": "149 kr",
+                "express_order_before": "14:00",
+                "carrier_no": "Bring",
+                "carrier_se": "PostNord",
+            },
+        ),
+        ("faq_returns", {"return_days": 30, "return_days_gull": 60, "label_price": "59 kr", "refund_days": 5}),
+        ("faq_complaints", {"complaint_years": 2, "complaint_years_long": 5}),
+        ("faq_opening_hours", {"hours_weekdays": "08:00-20:00", "hours_saturday": "10:00-16:00"}),
+        ("faq_contact", {"shop_email": "kundeservice@tindra.example", "shop_phone": "+47 21 00 00 00"}),
+        ("faq_loyalty", {"loyalty_name": "Tindra Klubben", "points_expire_months": 24}),
+    ],
+)
+async def test_answers_carry_the_policy_values(intent: str, facts: dict) -> None:
+    messages, _ = await run_action(ActionFaq(), make_tracker("?", intent=intent))
+    for key, value in facts.items():
+        assert messages[0][key] == value
+
+
+async def test_payment_methods_and_tiers_are_listed() -> None:
+    payment, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_payment"))
+    for method in ("Vipps", "Visa", "Mastercard", "Klarna", "gift card"):
+        assert method in payment[0]["payment_methods"]
+    loyalty, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_loyalty"))
+    tiers = loyalty[0]["loyalty_tiers"]
+    assert "Silver (1 500+)" in tiers and "Gold (5 000+)" in tiers and "free express shipping" in tiers
+
+
+async def test_norwegian_answer_uses_norwegian_values() -> None:
+    messages, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_shipping", slots={"language": "nb"}))
+    assert messages[0]["standard_days"] == "2–4 virkedager"

@@ -1,0 +1,89 @@
+"""Points, the personal greeting and the handoff request."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from actions.handoff import ActionFallback, ActionHandoff
+from actions.loyalty import ActionPoints
+from actions.profile import ActionGreet
+from bot.i18n import format_date
+from bot.store.db import session_scope
+from bot.store.models import HandoffRequest
+from tests.actions.conftest import responses, run_action
+from tests.support import make_tracker
+
+
+async def test_points_for_a_gold_member() -> None:
+    messages, _ = await run_action(ActionPoints(), make_tracker("points?", slots={"customer_id": "C-1001"}))
+    assert responses(messages) == ["utter_points_balance", "utter_points_top_tier", "utter_points_expiring"]
+    balance, _, expiring = messages
+    assert (balance["points"], balance["value"], balance["tier"]) == ("6 230", "623 kr", "Gold")
+    assert expiring["expiring_points"] == "150"
+    assert expiring["expiring_on"] == format_date(date.today() + timedelta(days=39), "en")
+
+
+async def test_points_to_the_next_tier() -> None:
+    ola, _ = await run_action(ActionPoints(), make_tracker(slots={"customer_id": "C-1002"}))
+    emma, _ = await run_action(ActionPoints(), make_tracker(slots={"customer_id": "C-1003"}))
+    assert responses(ola) == ["utter_points_balance", "utter_points_next_tier"]
+    assert (ola[0]["points"], ola[0]["value"], ola[1]["next_tier"], ola[1]["points_needed"]) == (
+        "340",
+        "34 kr",
+        "Silver",
+        "1 160",
+    )
+    assert (emma[1]["next_tier"], emma[1]["points_needed"], emma[2]["expiring_points"]) == ("Gold", "3 100", "300")
+
+
+async def test_points_need_sign_in() -> None:
+    messages, _ = await run_action(ActionPoints(), make_tracker("how many points do I have"))
+    assert responses(messages) == ["utter_points_sign_in"]
+
+
+async def test_greeting_is_personal() -> None:
+    kari, _ = await run_action(ActionGreet(), make_tracker("hei", slots={"customer_id": "C-1001", "language": "nb"}))
+    assert responses(kari) == ["utter_greet_customer", "utter_greet_order_on_its_way", "utter_how_can_i_help"]
+    assert kari[0]["first_name"] == "Kari" and kari[0]["tier"] == "Gull"
+    assert kari[1]["order_id"] == "10234" and kari[1]["items"] == "Fjellsko Tinde GTX"
+    mads, _ = await run_action(ActionGreet(), make_tracker("hej", slots={"customer_id": "C-1004"}))
+    assert responses(mads)[0] == "utter_greet_first_time" and mads[0]["first_name"] == "Mads"
+    guest, _ = await run_action(ActionGreet(), make_tracker("hi"))
+    assert responses(guest) == ["utter_greet"]
+
+
+def handoffs() -> list[HandoffRequest]:
+    with session_scope() as session:
+        return list(session.execute(select(HandoffRequest)).scalars())
+
+
+async def test_handoff_is_stored_with_who_why_and_when() -> None:
+    tracker = make_tracker(
+        "I want a human", intent="request_human", slots={"customer_id": "C-1001"}, sender_id="conv-1"
+    )
+    messages, _ = await run_action(ActionHandoff(), tracker)
+    [request] = handoffs()
+    assert (request.conversation_id, request.customer_id, request.reason) == ("conv-1", "C-1001", "requested")
+    assert request.last_message == "I want a human" and request.created_at is not None
+    assert set(responses(messages)) & {"utter_handoff_queued", "utter_handoff_closed"}
+    assert {"handoff": {"request_id": request.id, "reason": "requested"}} in [m.get("custom") for m in messages]
+
+
+async def test_complaint_goes_to_a_person() -> None:
+    messages, _ = await run_action(ActionHandoff(), make_tracker("my boots broke", intent="complaint"))
+    assert responses(messages)[0] == "utter_handoff_complaint"
+    assert handoffs()[0].reason == "complaint"
+
+
+def user(intent: str) -> dict:
+    return {"event": "user", "text": "x", "parse_data": {"intent": {"name": intent}}}
+
+
+async def test_second_misunderstanding_in_a_row_hands_over() -> None:
+    once = make_tracker("qwe", intent="nlu_fallback", events=[user("greet"), user("nlu_fallback")])
+    twice = make_tracker("qwe", intent="nlu_fallback", events=[user("nlu_fallback"), user("nlu_fallback")])
+    first, _ = await run_action(ActionFallback(), once)
+    assert responses(first) == ["utter_rephrase"] and handoffs() == []
+    second, _ = await run_action(ActionFallback(), twice)
+    assert handoffs()[0].reason == "misunderstood"
+    assert "utter_rephrase" not in responses(second)

@@ -1,0 +1,60 @@
+"""Test set-up: a test database of its own, and one real Rasa stack (Rasa + action server) per run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before anything reads the settings: this run's own SQLite files, never the developer's.
+RUN_DIR = Path(tempfile.mkdtemp(prefix="varde-tests-"))
+os.environ["BOT_DATABASE_URL"] = f"sqlite:///{RUN_DIR / 'shop.db'}"
+os.environ["BOT_TRACKER_DATABASE_URL"] = f"sqlite:///{RUN_DIR / 'tracker.db'}"
+os.environ.setdefault("BOT_ENV", "development")
+
+from bot.settings import PROJECT_ROOT, get_settings  # noqa: E402
+from bot.store.seed import seed_demo  # noqa: E402
+from tests.support import RasaStack  # noqa: E402
+
+POSTGRES_URL = os.environ.get("BOT_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+TEST_RASA_PORT = int(os.environ.get("BOT_TEST_RASA_PORT", "15005"))
+TEST_ACTIONS_PORT = int(os.environ.get("BOT_TEST_ACTIONS_PORT", "15055"))
+
+
+@pytest.fixture
+def shop() -> str:
+    """A freshly seeded demo shop in this run's SQLite database; returns its URL."""
+    url = get_settings().database_url
+    seed_demo(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """Train once per run, or reuse the model when the training data has not changed."""
+    subprocess.run([sys.executable, "-m", "bot", "train"], cwd=PROJECT_ROOT, check=True)
+    return PROJECT_ROOT / "models" / "varde.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(trained_model: Path) -> Iterator[RasaStack]:
+    seed_demo(get_settings().database_url)
+    env = dict(os.environ)
+    env["BOT_RASA_URL"] = f"http://127.0.0.1:{TEST_RASA_PORT}"
+    env["BOT_ACTION_SERVER_URL"] = f"http://127.0.0.1:{TEST_ACTIONS_PORT}"
+    env["BOT_RASA_JWT_SECRET"] = get_settings().rasa_jwt_secret
+    stack = RasaStack(env=env, rasa_port=TEST_RASA_PORT, actions_port=TEST_ACTIONS_PORT, log_dir=RUN_DIR)
+    stack.start("actions")
+    stack.start("rasa")
+    try:
+        stack.wait_healthy("actions")
+        stack.wait_healthy("rasa")
+        yield stack
+    finally:
+        stack.stop("rasa")
+        stack.stop("actions")

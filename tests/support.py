@@ -1,0 +1,141 @@
+"""Helpers for tests: a running Rasa stack, REST chat, and rasa_sdk trackers for calling actions directly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from rasa_sdk import Tracker
+
+from bot.settings import PROJECT_ROOT
+
+
+def rasa_admin_token(secret: str) -> str:
+    return jwt.encode({"user": {"username": "tests", "role": "admin"}}, secret, algorithm="HS256")
+
+
+def http_json(
+    url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None, timeout: float = 30
+) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+@dataclass
+class RasaStack:
+    """Rasa and the action server as real subprocesses, on ports of their own."""
+
+    env: dict[str, str]
+    rasa_port: int
+    actions_port: int
+    log_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    def start(self, name: str) -> None:
+        args = {
+            "rasa": ["rasa", "--port", str(self.rasa_port)],
+            "actions": ["actions", "--port", str(self.actions_port)],
+        }
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args[name]],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def healthy(self, name: str) -> bool:
+        try:
+            if name == "actions":
+                return http_json(f"{self.actions_url}/health", timeout=2).get("status") == "ok"
+            token = rasa_admin_token(self.env["BOT_RASA_JWT_SECRET"])
+            status = http_json(f"{self.rasa_url}/status", headers={"Authorization": f"Bearer {token}"}, timeout=2)
+            return bool(status.get("model_id"))
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+
+    def wait_healthy(self, name: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.healthy(name):
+                return
+            process = self.processes.get(name)
+            if process and process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir}/{name}.log")
+            time.sleep(1)
+        raise TimeoutError(f"{name} not healthy after {timeout} s; see {self.log_dir}/{name}.log")
+
+    def chat(self, sender: str, text: str, token: str | None = None, language: str = "nb") -> list[dict[str, Any]]:
+        metadata: dict[str, Any] = {"language": language}
+        if token:
+            metadata["customer_token"] = token
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        return http_json(f"{self.rasa_url}/webhooks/rest/webhook", body)
+
+    def log_text(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    """All text the customer saw, as one string."""
+    return "\n".join(reply.get("text", "") for reply in replies if reply.get("text"))
+
+
+def make_tracker(
+    text: str = "",
+    intent: str | None = None,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    metadata: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    sender_id: str = "test-conversation",
+    active_loop: str | None = None,
+) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0} if intent else {},
+        "entities": entities or [],
+        "metadata": metadata or {},
+    }
+    return Tracker(
+        sender_id=sender_id,
+        slots={"language": "en", **(slots or {})},
+        latest_message=latest,
+        events=events or [],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name=None,
+    )
