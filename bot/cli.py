@@ -29,6 +29,8 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
         BOT_DATABASE_URL=settings.database_url,
         PYTHONPATH=str(PROJECT_ROOT),
         TF_CPP_MIN_LOG_LEVEL="2",
+        # Rasa's own tracker store uses SQLAlchemy 1.x APIs; its 2.0 notice is not ours to act on.
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
     )
     return env
 

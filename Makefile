@@ -1,0 +1,26 @@
+# Varde's two commands: `make run` (install, seed, train if needed, start everything) and `make test`.
+.PHONY: run test install lint train seed
+
+PY := .venv/bin/python
+
+install:
+	@scripts/install.sh
+
+seed: install
+	@$(PY) -m bot seed --if-stale
+
+train: install
+	@$(PY) -m bot train
+
+run: seed train
+	@$(PY) -m bot up
+
+lint: install
+	@.venv/bin/ruff check bot actions tests
+	@.venv/bin/ruff format --check bot actions tests
+
+test: install
+	@scripts/services.sh
+	@$(PY) -m bot train
+	@.venv/bin/ruff check bot actions tests
+	@$(PY) -m pytest

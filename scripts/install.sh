@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install everything Varde needs from the repository's own files: the venv from requirements.lock,
+# and Debian's chromium for the browser tests. Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  if command -v pyenv >/dev/null 2>&1 && [ -x "$(pyenv root)/versions/3.10.13/bin/python" ]; then
+    echo "$(pyenv root)/versions/3.10.13/bin/python"; return
+  fi
+  for candidate in python3.10 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+      command -v "$candidate"; return
+    fi
+  done
+  echo "Python 3.10 is required (Rasa 3.6 runs on 3.8-3.10)" >&2; exit 1
+}
+
+stamp=.venv/.installed-lock
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $(find_python)"
+  "$(find_python)" -m venv .venv
+fi
+if [ ! -f "$stamp" ] || ! cmp -s requirements.lock "$stamp"; then
+  echo "==> installing Python packages from requirements.lock (first time: a few minutes)"
+  .venv/bin/pip install --quiet --upgrade "pip<25"
+  .venv/bin/pip install --quiet --progress-bar off -r requirements.lock -c constraints.txt
+  .venv/bin/pip check
+  cp requirements.lock "$stamp"
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+echo "==> installed"
