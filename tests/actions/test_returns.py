@@ -109,3 +109,61 @@ async def test_form_asks_for_item_only_when_there_is_a_choice() -> None:
     ]
     assert await form.required_slots([], CollectingDispatcher(), one, {}) == ["order_id", "return_confirmed"]
     assert await form.required_slots([], CollectingDispatcher(), ineligible, {}) == ["order_id"]
+
+
+async def test_return_form_questions_offer_the_customers_own_choices() -> None:
+    from actions.returns import ActionAskReturnConfirmed, ActionAskReturnOrderId, ActionAskReturnSku
+
+    orders, _ = await run_action(ActionAskReturnOrderId(), make_tracker(slots={"customer_id": "C-1001"}))
+    assert [b["title"] for b in orders[0]["buttons"]] == [
+        "10198: Ullundertøy sett and Løpesokker 3-pk",
+        "10150: Sovepose Vinter",
+    ]  # only orders that can still be returned
+    guest, _ = await run_action(ActionAskReturnOrderId(), make_tracker())
+    assert responses(guest) == ["utter_ask_order_id"] and guest[0]["buttons"] == []
+
+    slots = {"customer_id": "C-1001", "order_id": "10198"}
+    items, _ = await run_action(ActionAskReturnSku(), make_tracker(slots=slots))
+    assert [b["payload"] for b in items[0]["buttons"]] == [
+        '/inform{"sku": "TS-1002"}',
+        '/inform{"sku": "TS-1003"}',
+        '/inform{"sku": "all"}',
+    ]
+    confirm, _ = await run_action(ActionAskReturnConfirmed(), make_tracker(slots=slots | {"return_sku": "TS-1002"}))
+    assert responses(confirm) == ["utter_ask_return_confirmed_free"]
+    assert (confirm[0]["items"], confirm[0]["tier"]) == ("Ullundertøy sett", "Gold")
+
+
+async def test_someone_elses_order_offers_nothing_to_return() -> None:
+    from actions.returns import ActionAskReturnSku
+
+    items, _ = await run_action(
+        ActionAskReturnSku(), make_tracker(slots={"customer_id": "C-1002", "order_id": "10198"})
+    )
+    assert [b["payload"] for b in items[0]["buttons"]] == ['/inform{"sku": "all"}']
+
+
+async def test_stopping_an_order_question_forgets_its_answers() -> None:
+    from actions.orders import ActionCancelOrderQuestion
+
+    messages, events = await run_action(ActionCancelOrderQuestion(), make_tracker(slots={"order_id": "10198"}))
+    assert responses(messages) == ["utter_order_question_cancelled"]
+    assert {(e["name"], e["value"]) for e in events} == {
+        ("order_id", None),
+        ("order_email", None),
+        ("return_sku", None),
+        ("return_confirmed", None),
+    }
+
+
+def test_typed_product_name_picks_the_item() -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    slots = {"customer_id": "C-1001", "order_id": "10198"}
+    form = ValidateReturnForm()
+    assert form.validate_return_sku("sokker", CollectingDispatcher(), make_tracker(slots=slots), {}) == {
+        "return_sku": "TS-1003"
+    }
+    dispatcher = CollectingDispatcher()
+    assert form.validate_return_sku("telt", dispatcher, make_tracker(slots=slots), {}) == {"return_sku": None}
+    assert responses(dispatcher.messages) == ["utter_invalid_return_sku"]
