@@ -9,6 +9,13 @@ as they are. Place it right after WhitespaceTokenizer.
 spaCy's nb table is small (1,582 forms, 64 of them changed, nearly all pronouns and determiners: meg -> jeg,
 mitt -> min); Norwegian nouns and verbs are only lemmatized by nb's rule tables, which need a POS tagger.
 The en table (41,582 forms) also catches some Norwegian words (gave -> give, melding -> meld).
+
+Measured on the held-out set (tests/nlu/, 525 examples per language), config.yml as is vs. this component
+inserted after WhitespaceTokenizer; scores were identical over two trainings each:
+    nb: accuracy 0.9295 -> 0.9219, macro-F1 0.9293 -> 0.9219
+    en: accuracy 0.9352 -> 0.9314, macro-F1 0.9354 -> 0.9318
+Worse on both languages, so it is not in config.yml. Its cost is small (0.1 s to load the tables, 0.05 s for
+all 2,315 training examples); wall-clock training time was 33-52 s with or without it, on a shared CPU.
 """
 
 from __future__ import annotations
