@@ -1,0 +1,462 @@
+/*! Varde chat widget: one <script> tag, no dependencies.
+ *
+ *   <script src="https://gateway/widget.js" data-gateway="/ws" data-language="nb"
+ *           data-customer-token="JWT" data-shop-name="Tindra Sport" async></script>
+ *
+ * The page may call window.VardeChat.setIdentity(token, language) when the customer signs in
+ * or out, and VardeChat.open() / VardeChat.close().
+ * Speaks the protocol in docs/gateway-protocol.md.
+ */
+(() => {
+  "use strict";
+  if (window.customElements.get("varde-chat")) return; // the tag was included twice
+
+  const script = document.currentScript;
+  const conf = (script && script.dataset) || {};
+  // The widget is served by the gateway but runs on the shop's origin: resolve the socket
+  // address against the script's own URL, not the page's.
+  const base = (script && script.src) || location.href;
+  const STORE = "varde-chat";
+
+  const TEXTS = {
+    nb: {
+      open: "Chat med oss", close: "Lukk chatten", title: "Kundeservice",
+      log: "Samtale", input: "Skriv en melding", send: "Send", placeholder: "Skriv en melding …",
+      typing: "Assistenten skriver …", suggestions: "Forslag", you: "Du", bot: "Assistent",
+      agent: "Kundebehandler", system: "Melding", connecting: "Kobler til …",
+      offline: "Du er frakoblet. Vi prøver igjen, og meldingene dine sendes når forbindelsen er tilbake.",
+      pending: "Sendes …", failed: "Ikke sendt", queued: "Du står i kø for å snakke med en av oss.",
+      agentOn: "Du chatter nå med en av oss i kundeservice.", closed: "Samtalen er avsluttet.",
+      hint: "Vi svarer døgnet rundt", hello: "Hei! Hva kan vi hjelpe deg med i dag?",
+    },
+    en: {
+      open: "Chat with us", close: "Close the chat", title: "Customer service",
+      log: "Conversation", input: "Type a message", send: "Send", placeholder: "Type a message …",
+      typing: "The assistant is typing …", suggestions: "Suggestions", you: "You", bot: "Assistant",
+      agent: "Agent", system: "Notice", connecting: "Connecting …",
+      offline: "You're offline. We keep trying, and your messages will be sent when the connection is back.",
+      pending: "Sending …", failed: "Not sent", queued: "You're in the queue to talk to one of us.",
+      agentOn: "You're now chatting with one of our customer service team.", closed: "This conversation has ended.",
+      hint: "We answer around the clock", hello: "Hi! How can we help you today?",
+    },
+  };
+  const pickLang = (l) => (TEXTS[l] ? l : "nb");
+
+  // Who a token is about, only to keep one customer's history from being resumed for the next
+  // person on the same browser. The gateway verifies tokens; this never grants anything.
+  const who = (token) => {
+    try {
+      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return "c:" + JSON.parse(atob(part)).sub;
+    } catch (e) {
+      return token ? "?" + token.slice(-16) : "guest";
+    }
+  };
+  const load = () => {
+    try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
+  };
+  const save = (v) => {
+    try { localStorage.setItem(STORE, JSON.stringify(v)); } catch (e) { /* private mode: no resume */ }
+  };
+  const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
+    : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+      (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
+
+  // Text with http(s) links made clickable, built from DOM nodes only: message data never
+  // passes through innerHTML, so "<img onerror=…>" is shown as the characters it is.
+  const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
+  const rich = (text) => {
+    const frag = document.createDocumentFragment();
+    let last = 0;
+    for (const m of String(text).matchAll(URL_RE)) {
+      const url = m[0].replace(/[.,;:!?)\]]+$/, ""); // "see https://x.no." ends before the dot
+      frag.append(text.slice(last, m.index));
+      let href = null;
+      try { href = new URL(url); } catch (e) { /* not a URL after all */ }
+      if (href && /^https?:$/.test(href.protocol)) {
+        const a = document.createElement("a");
+        a.href = href.href;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        a.textContent = url;
+        frag.append(a);
+      } else frag.append(url);
+      last = m.index + url.length;
+    }
+    frag.append(text.slice(last));
+    return frag;
+  };
+
+  const CSS = `
+:host{all:initial;--accent:#14532d;--ink:#1a1f1c;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink)}
+*{box-sizing:border-box;font:inherit}
+[hidden]{display:none!important}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+button{cursor:pointer;border:0;background:none;color:inherit}
+:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+.launch{position:fixed;right:20px;bottom:20px;z-index:2147483000;display:flex;align-items:center;gap:8px;padding:12px 18px;border-radius:999px;background:var(--accent);color:#fff;font-weight:600;box-shadow:0 6px 20px #0004}
+.launch svg{width:22px;height:22px;fill:currentColor}
+.panel{position:fixed;right:20px;bottom:88px;z-index:2147483001;width:380px;height:min(620px,calc(100vh - 110px));display:flex;flex-direction:column;background:#fff;border-radius:14px;box-shadow:0 12px 40px #0005;overflow:hidden}
+header{display:flex;align-items:center;gap:10px;padding:12px 12px 12px 16px;background:var(--accent);color:#fff}
+header div{flex:1;min-width:0}
+h2{margin:0;font-size:16px;font-weight:700}
+header p{margin:0;font-size:13px;opacity:.85}
+.x{width:40px;height:40px;border-radius:8px;font-size:26px;line-height:1;color:#fff}
+.x:hover{background:#fff2}
+.log{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:8px;background:#f6f7f6}
+.m{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere}
+.bot,.agent,.hello{align-self:flex-start;background:#fff;border:1px solid #dfe3e0;border-bottom-left-radius:4px}
+.customer{align-self:flex-end;background:var(--accent);color:#fff;border-bottom-right-radius:4px}
+.customer a{color:#fff}
+a{color:#0b5cad}
+.agent b{display:block;font-size:12px;color:#555}
+.hello{margin:0}
+.system{align-self:center;max-width:95%;font-size:13px;color:#444;text-align:center;background:#eceeed;border-radius:8px}
+.m small{display:block;font-size:12px;opacity:.85}
+.failed{background:#8b1c1c}
+.quick{display:flex;flex-wrap:wrap;gap:6px;align-self:flex-start}
+.quick button{padding:7px 12px;border:1.5px solid var(--accent);border-radius:999px;color:var(--accent);background:#fff;font-size:14px}
+.quick button:hover{background:#e8f0eb}
+.typing{padding:0 16px 6px;background:#f6f7f6;font-size:13px;color:#555;display:flex;align-items:center;gap:6px}
+.typing i{width:6px;height:6px;border-radius:50%;background:#777;animation:b 1s infinite alternate}
+.typing i:nth-child(2){animation-delay:.2s}.typing i:nth-child(3){animation-delay:.4s}
+@keyframes b{to{opacity:.2;transform:translateY(-3px)}}
+@media (prefers-reduced-motion:reduce){.typing i{animation:none}}
+.note{padding:8px 14px;font-size:13px;background:#fff7e0;color:#5c4500;border-top:1px solid #f0dca0}
+form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #dfe3e0;background:#fff}
+textarea{flex:1;resize:none;max-height:120px;padding:9px 12px;border:1.5px solid #b8c0bb;border-radius:10px;color:var(--ink);background:#fff}
+textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
+.send{padding:9px 16px;border-radius:10px;background:var(--accent);color:#fff;font-weight:600}
+@media (max-width:480px){
+.panel{inset:0;width:auto;height:auto;border-radius:0}
+.launch{right:12px;bottom:12px}
+.open .launch{display:none}
+}`;
+
+  const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
+  // Fixed markup only; everything that comes from the gateway or the customer is set as text below.
+  const HTML = `<div class="root">
+<button class="launch" type="button" aria-expanded="false" aria-controls="p">${ICON}<span class="lt"></span></button>
+<section class="panel" id="p" role="dialog" aria-labelledby="t" hidden>
+<header><div><h2 id="t"></h2><p class="hint"></p></div><button class="x" type="button"><span aria-hidden="true">×</span></button></header>
+<div class="log" role="log" aria-live="polite" tabindex="0"><p class="m hello"></p></div>
+<div class="typing" role="status" hidden><i></i><i></i><i></i><span></span></div>
+<div class="note" role="status" hidden></div>
+<form><label class="sr" for="i"></label><textarea id="i" rows="1" maxlength="2000" autocomplete="off"></textarea><button class="send" type="submit"></button></form>
+</section></div>`;
+
+  class VardeChat extends HTMLElement {
+    constructor() {
+      super();
+      const root = this.attachShadow({ mode: "open" }); // open, so tests and assistive tools can look in
+      root.innerHTML = `<style>${CSS}</style>${HTML}`;
+      const $ = (s) => root.querySelector(s);
+      this.el = { root: $(".root"), launch: $(".launch"), panel: $(".panel"), log: $(".log"), typing: $(".typing"),
+        note: $(".note"), form: $("form"), input: $("textarea"), x: $(".x") };
+      this.seq = 0;              // last seq shown; 0 on a fresh page so the history is replayed
+      this.outbox = new Map();   // client_id -> {frame, el}: sent but not yet echoed by the gateway
+      this.retry = 0;
+      this.ws = null;
+      this.bind();
+    }
+
+    connectedCallback() {
+      if (this.started) return; // moved around the page: already running
+      this.started = true;
+      // Read the tag's data- attributes only now (after DOMContentLoaded): the page's own
+      // scripts may have set the token of a customer who is already signed in.
+      if (this.token === undefined) this.token = conf.customerToken || null;
+      this.lang = this.lang || pickLang(conf.language);
+      this.texts();
+      const saved = load();
+      if (saved.who !== who(this.token)) save({});
+      // Open a socket at once only to resume a conversation; a visitor who never opens the chat
+      // costs the gateway nothing.
+      if (load().id) this.connect();
+      try { if (sessionStorage.getItem(STORE + ":open")) this.open(false); } catch (e) { /* no storage */ }
+      window.addEventListener("online", () => this.connect(true));
+      window.addEventListener("offline", () => this.ws && this.ws.close());
+    }
+
+    t(key) { return TEXTS[this.lang][key]; }
+
+    texts() {
+      const e = this.el;
+      e.launch.setAttribute("aria-label", this.t("open"));
+      e.launch.querySelector(".lt").textContent = "Chat";
+      e.panel.querySelector("h2").textContent = conf.shopName ? `${conf.shopName} – ${this.t("title").toLowerCase()}` : this.t("title");
+      e.panel.querySelector(".hint").textContent = this.t("hint");
+      e.x.setAttribute("aria-label", this.t("close"));
+      e.log.setAttribute("aria-label", this.t("log"));
+      e.log.querySelector(".hello").textContent = this.t("hello");
+      e.typing.lastChild.textContent = this.t("typing");
+      e.form.querySelector("label").textContent = this.t("input");
+      e.input.placeholder = this.t("placeholder");
+      e.form.querySelector(".send").textContent = this.t("send");
+    }
+
+    bind() {
+      const e = this.el;
+      e.launch.addEventListener("click", () => (e.panel.hidden ? this.open(true) : this.close()));
+      e.x.addEventListener("click", () => this.close());
+      e.panel.addEventListener("keydown", (ev) => { if (ev.key === "Escape") this.close(); });
+      e.form.addEventListener("submit", (ev) => { ev.preventDefault(); this.sendText(); });
+      e.input.addEventListener("keydown", (ev) => {
+        // Enter sends, Shift+Enter is a new line; not while an input method is composing a word.
+        if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); this.sendText(); }
+      });
+      e.input.addEventListener("input", () => {
+        e.input.style.height = "auto";
+        e.input.style.height = Math.min(e.input.scrollHeight + 3, 120) + "px";
+        this.typingOn();
+      });
+    }
+
+    open(focus) {
+      const e = this.el;
+      e.panel.hidden = false;
+      e.root.classList.add("open");
+      e.launch.setAttribute("aria-expanded", "true");
+      try { sessionStorage.setItem(STORE + ":open", "1"); } catch (err) { /* no storage */ }
+      this.connect();
+      this.scroll();
+      if (focus) e.input.focus();
+    }
+
+    close() {
+      const e = this.el;
+      if (e.panel.hidden) return;
+      e.panel.hidden = true;
+      e.root.classList.remove("open");
+      e.launch.setAttribute("aria-expanded", "false");
+      try { sessionStorage.removeItem(STORE + ":open"); } catch (err) { /* no storage */ }
+      e.launch.focus();
+    }
+
+    // A new token for the same customer keeps the conversation (reconnect so the gateway sees the
+    // new token); another customer, or signing out, starts afresh with an empty list.
+    setIdentity(token, language) {
+      token = token || null;
+      if (!this.started) { this.token = token; this.lang = language ? pickLang(language) : this.lang; return; }
+      const changed = who(token) !== who(this.token);
+      const reconnect = token !== this.token || (language && pickLang(language) !== this.lang);
+      this.token = token;
+      if (language) { this.lang = pickLang(language); this.texts(); }
+      if (changed) {
+        save({});
+        this.seq = 0;
+        this.outbox.clear();
+        this.clearLog();
+      }
+      if (reconnect && this.ws) { this.drop(); this.connect(); }
+    }
+
+    // --- the socket -------------------------------------------------------------------------
+    connect(now) {
+      if (this.ws || this.fatal) return;
+      if (now) this.retry = 0;
+      clearTimeout(this.timer);
+      const url = new URL(conf.gateway || "/ws", base);
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      const ws = (this.ws = new WebSocket(url));
+      if (!this.seq) this.notice(this.t("connecting"));
+      ws.onopen = () => {
+        const saved = load();
+        this.frame({ type: "hello", conversation_id: saved.id || null, last_seq: this.seq,
+          customer_token: this.token, language: this.lang });
+      };
+      ws.onmessage = (ev) => {
+        if (this.ws !== ws) return; // a socket we let go (another customer signed in)
+        let f;
+        try { f = JSON.parse(ev.data); } catch (err) { return; }
+        if (f && typeof f === "object") this.receive(f);
+      };
+      ws.onclose = () => {
+        if (this.ws !== ws) return; // an old socket we already let go
+        this.ws = null;
+        this.showTyping(false);
+        if (this.fatal) return;
+        this.notice(this.t("offline"));
+        // Exponential backoff with jitter, so a restarted gateway isn't hit by every widget at once.
+        const delay = Math.min(30000, 1000 * 2 ** this.retry++) * (0.5 + Math.random() / 2);
+        this.timer = setTimeout(() => this.connect(), delay);
+      };
+    }
+
+    drop() {
+      if (!this.ws) return;
+      const ws = this.ws;
+      this.ws = null;
+      ws.close();
+    }
+
+    frame(f) {
+      if (this.ws && this.ws.readyState === 1) { this.ws.send(JSON.stringify(f)); return true; }
+      return false;
+    }
+
+    receive(f) {
+      if (f.type === "welcome") {
+        const saved = load();
+        if (saved.id !== f.conversation_id && this.seq) { // the gateway no longer knows ours
+          this.seq = 0;
+          this.clearLog();
+          for (const o of this.outbox.values()) this.el.log.append(o.el); // still to be sent, below
+        }
+        save({ id: f.conversation_id, who: who(this.token) });
+        this.retry = 0;
+        this.notice(null);
+        this.state(f.state);
+        this.quiet();
+        // Resend what the gateway never echoed; it answers each client_id once, so a message that
+        // did arrive before the connection broke is not answered twice.
+        for (const [, o] of this.outbox) this.frame(o.frame);
+      } else if (f.type === "message") {
+        if (!(f.seq > this.seq)) return; // already shown
+        if (f.seq > this.seq + 1 && this.seq) { this.drop(); this.connect(true); return; } // a gap: ask again
+        this.seq = f.seq;
+        this.quiet();
+        this.add(f);
+      } else if (f.type === "typing") {
+        this.showTyping(!!f.on);
+      } else if (f.type === "error") {
+        if (f.code === "bad_origin") this.fatal = true;
+        const o = this.outbox.get(f.client_id) || (["too_long", "rate_limited", "bad_frame"].includes(f.code)
+          ? [...this.outbox.values()].pop() : null);
+        if (o) { this.outbox.delete(o.frame.client_id); this.mark(o.el, "failed"); }
+        this.system(String(f.message || this.t("failed")));
+      }
+    }
+
+    state(s) {
+      const text = { queued: "queued", agent: "agentOn", closed: "closed" }[s];
+      if (text && s !== this.lastState) this.system(this.t(text));
+      this.lastState = s;
+    }
+
+    // History replayed after a reload would be read out message by message; keep the live region
+    // busy until the replay has settled, and let only new turns be announced.
+    quiet() {
+      this.el.log.setAttribute("aria-busy", "true");
+      clearTimeout(this.busy);
+      this.busy = setTimeout(() => this.el.log.removeAttribute("aria-busy"), 400);
+    }
+
+    // --- messages ---------------------------------------------------------------------------
+    sendText() {
+      const text = this.el.input.value.trim();
+      if (!text) return;
+      this.el.input.value = "";
+      this.el.input.style.height = "";
+      this.send(text);
+    }
+
+    send(text, payload) {
+      const frame = { type: "message", client_id: uuid(), text };
+      if (payload) frame.payload = payload;
+      const el = this.bubble("customer", text);
+      this.mark(el, "pending");
+      this.outbox.set(frame.client_id, { frame, el });
+      this.clearQuick();
+      clearTimeout(this.typer);
+      this.typerOn = false;
+      if (!this.ws) this.connect(true); // offline, or the very first message: it is sent after welcome
+      else this.frame(frame);
+      this.scroll();
+    }
+
+    typingOn() {
+      if (!this.typerOn) { this.typerOn = this.frame({ type: "typing", on: true }); }
+      clearTimeout(this.typer);
+      this.typer = setTimeout(() => { this.typerOn = false; this.frame({ type: "typing", on: false }); }, 3000);
+    }
+
+    add(f) {
+      const role = ["customer", "bot", "agent", "system"].includes(f.role) ? f.role : "system";
+      const text = String(f.text == null ? "" : f.text);
+      const mine = role === "customer" && this.outbox.get(f.client_id);
+      if (mine) { // our own message, echoed: it has arrived
+        this.outbox.delete(f.client_id);
+        this.mark(mine.el, null);
+        return;
+      }
+      if (role !== "customer") this.showTyping(false);
+      this.clearQuick();
+      if (!text && !(f.buttons || []).length) return;
+      if (text) this.bubble(role, text);
+      const buttons = Array.isArray(f.buttons) ? f.buttons.filter((b) => b && b.title) : [];
+      if (role === "bot" && buttons.length) {
+        const box = document.createElement("div");
+        box.className = "quick";
+        box.setAttribute("role", "group");
+        box.setAttribute("aria-label", this.t("suggestions"));
+        for (const b of buttons) {
+          const btn = document.createElement("button");
+          btn.type = "button";
+          btn.textContent = String(b.title);
+          btn.addEventListener("click", () => { this.send(String(b.title), b.payload ? String(b.payload) : null); this.el.input.focus(); });
+          box.append(btn);
+        }
+        this.el.log.append(box);
+      }
+      this.scroll();
+    }
+
+    bubble(role, text) {
+      const div = document.createElement("div");
+      div.className = "m " + role;
+      // Who said it, for screen readers; agents are also named on screen.
+      const label = document.createElement(role === "agent" ? "b" : "span");
+      if (role !== "agent") label.className = "sr";
+      label.textContent = this.t(role === "customer" ? "you" : role) + ": ";
+      div.append(label, rich(text));
+      this.el.log.append(div);
+      return div;
+    }
+
+    system(text) { this.bubble("system", text); this.scroll(); }
+
+    mark(el, status) {
+      const old = el.querySelector("small");
+      if (old) old.remove();
+      el.classList.toggle("failed", status === "failed");
+      if (status) {
+        const s = document.createElement("small");
+        s.textContent = this.t(status);
+        el.append(s);
+      }
+    }
+
+    clearLog() { for (const m of this.el.log.querySelectorAll(":scope > :not(.hello)")) m.remove(); }
+
+    clearQuick() { for (const q of this.el.log.querySelectorAll(".quick")) q.remove(); }
+
+    showTyping(on) {
+      this.el.typing.hidden = !on;
+      clearTimeout(this.typingTimer);
+      // Never a spinner forever: the gateway answers within 10 s even when Rasa is down.
+      if (on) this.typingTimer = setTimeout(() => this.showTyping(false), 15000);
+      this.scroll();
+    }
+
+    notice(text) {
+      this.el.note.hidden = !text;
+      this.el.note.textContent = text || "";
+    }
+
+    scroll() { const l = this.el.log; l.scrollTop = l.scrollHeight; }
+  }
+
+  window.customElements.define("varde-chat", VardeChat);
+  const chat = document.createElement("varde-chat");
+  const mount = () => document.body.append(chat);
+  // Wait for the page's own scripts, so a page can still adjust the data- attributes of our tag.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
+  else mount();
+
+  window.VardeChat = {
+    setIdentity: (token, language) => chat.setIdentity(token, language),
+    open: () => chat.open(true),
+    close: () => chat.close(),
+  };
+})();
