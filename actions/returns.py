@@ -10,7 +10,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.common import SupportAction, customer_of, language_of
-from actions.orders import OrderSlotValidation, clear_order_slots, normalise_order_id
+from actions.orders import OrderSlotValidation, clear_order_slots, normalise_order_id, typed_answer
 from bot.i18n import format_date, format_nok, tier_name
 from bot.services.faq import faq_values
 from bot.services.orders import describe_items, find_owned_order
@@ -48,11 +48,22 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
     async def extract_return_sku(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A button sends the SKU as an entity; a typed answer is matched by product name."""
+        """A button sends the SKU as an entity; typed text counts when it reads as an answer or names a
+        product, so "no", "a person please" or a question still leave the form."""
         if tracker.get_slot("requested_slot") != "return_sku":
             return {}
         skus = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "sku"]
-        return {"return_sku": skus[0] if skus else tracker.latest_message.get("text")}
+        if skus:
+            return {"return_sku": skus[0]}
+        typed = typed_answer(tracker, "return_sku", "sku")
+        if typed:
+            return typed
+        text = (tracker.latest_message.get("text") or "").strip().lower()
+        with session_scope() as session:
+            order = _owned_order(session, tracker)
+            returnable = check_return(session, order).returnable if order else []
+            named = [item for item in returnable if len(text) >= 3 and text in item.product.name.lower()]
+        return {"return_sku": text} if named else {}
 
     def validate_return_sku(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

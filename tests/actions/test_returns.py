@@ -167,3 +167,18 @@ def test_typed_product_name_picks_the_item() -> None:
     dispatcher = CollectingDispatcher()
     assert form.validate_return_sku("telt", dispatcher, make_tracker(slots=slots), {}) == {"return_sku": None}
     assert responses(dispatcher.messages) == ["utter_invalid_return_sku"]
+
+
+async def test_the_item_question_lets_the_customer_leave() -> None:
+    from actions.returns import ValidateReturnForm
+
+    slots = {"customer_id": "C-1001", "order_id": "10198", "requested_slot": "return_sku"}
+    form = ValidateReturnForm()
+    leave = make_tracker("I'd rather talk to a real person", intent="request_human", slots=slots)
+    assert await form.extract_return_sku(CollectingDispatcher(), leave, {}) == {}
+    named = make_tracker("ullundertøy", intent="faq_returns", slots=slots)
+    assert await form.extract_return_sku(CollectingDispatcher(), named, {}) == {"return_sku": "ullundertøy"}
+    clicked = make_tracker(
+        '/inform{"sku": "TS-1003"}', intent="inform", slots=slots, entities=[{"entity": "sku", "value": "TS-1003"}]
+    )
+    assert await form.extract_return_sku(CollectingDispatcher(), clicked, {}) == {"return_sku": "TS-1003"}

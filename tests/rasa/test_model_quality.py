@@ -44,7 +44,16 @@ def test_held_out_set_shares_nothing_with_training_data() -> None:
 
 def test_every_conversation_test_passes(trained_model: Path, tmp_path: Path) -> None:
     result = rasa(
-        "test", "core", "--stories", "tests/test_stories.yml", "--model", str(trained_model), "--out", str(tmp_path)
+        # --e2e runs every user text through NLU too, so a story also checks the intent and entities.
+        "test",
+        "core",
+        "--e2e",
+        "--stories",
+        "tests/test_stories.yml",
+        "--model",
+        str(trained_model),
+        "--out",
+        str(tmp_path),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     failed = (tmp_path / "failed_test_stories.yml").read_text()
