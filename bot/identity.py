@@ -1,4 +1,4 @@
-"""Customer identity: the shop's page signs a signed-in customer as an HS256 JWT (claim `sub`)."""
+"""Who is who: customers (an HS256 JWT the shop's page signs, claim `sub`) and staff (argon2 passwords)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 import time
 
 import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from bot.settings import get_settings
 
@@ -40,3 +42,21 @@ def verify_customer_token(token: object, secret: str | None = None) -> str | Non
     if not isinstance(subject, str) or not subject or len(subject) > _MAX_SUB_LENGTH:
         return None
     return subject
+
+
+# --- staff passwords ----------------------------------------------------------------------------
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: object) -> bool:
+    """True only for the right password; never raises on garbage."""
+    if not isinstance(password, str) or not password or len(password) > 1024:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

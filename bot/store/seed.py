@@ -9,6 +9,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, select
 
+from bot.services.staff import ensure_demo_staff
 from bot.shop import policies, shop_data
 from bot.store.db import create_schema, session_scope
 from bot.store.models import (
@@ -136,6 +137,7 @@ def seed_demo(url: str | None = None, today: date | None = None) -> dict[str, in
                 counts["orders"] += 1
             counts["customers"] += 1
             log.info("seeded customer %s with %d orders", customer.id, len(raw["orders"]))
+        counts["staff_added"] = ensure_demo_staff(session)
         session.merge(SeedInfo(key="seeded_on", value=today.isoformat()))
     return counts
 

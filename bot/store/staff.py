@@ -1,0 +1,24 @@
+"""Staff users (agents and trainers): who may log in to the console, and whether they take chats now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, String
+from sqlalchemy.orm import Mapped
+
+from bot.store.models import Base, utcnow
+
+ROLES = ("agent", "trainer")
+AVAILABILITY = ("available", "away")
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    username: Mapped[str] = Column(String(64), primary_key=True)
+    name: Mapped[str] = Column(String(200), nullable=False)
+    role: Mapped[str] = Column(String(10), nullable=False)
+    password_hash: Mapped[str] = Column(String(200), nullable=False)  # argon2id, never the password
+    availability: Mapped[str] = Column(String(10), nullable=False, default="away")
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
