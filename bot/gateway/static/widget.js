@@ -175,7 +175,8 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       if (load().id) this.connect();
       try { if (sessionStorage.getItem(STORE + ":open")) this.open(false); } catch (e) { /* no storage */ }
       window.addEventListener("online", () => this.connect(true));
-      window.addEventListener("offline", () => this.ws && this.ws.close());
+      // Offline, a closing socket may wait long for the server's goodbye: count it as lost at once.
+      window.addEventListener("offline", () => this.ws && this.lost());
     }
 
     t(key) { return TEXTS[this.lang][key]; }
@@ -271,16 +272,18 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
         try { f = JSON.parse(ev.data); } catch (err) { return; }
         if (f && typeof f === "object") this.receive(f);
       };
-      ws.onclose = () => {
-        if (this.ws !== ws) return; // an old socket we already let go
-        this.ws = null;
-        this.showTyping(false);
-        if (this.fatal) return;
-        this.notice(this.t("offline"));
-        // Exponential backoff with jitter, so a restarted gateway isn't hit by every widget at once.
-        const delay = Math.min(30000, 1000 * 2 ** this.retry++) * (0.5 + Math.random() / 2);
-        this.timer = setTimeout(() => this.connect(), delay);
-      };
+      ws.onclose = () => { if (this.ws === ws) this.lost(); }; // not for a socket we let go
+    }
+
+    lost() {
+      this.drop();
+      this.showTyping(false);
+      if (this.fatal) return;
+      this.notice(this.t("offline"));
+      clearTimeout(this.timer);
+      // Exponential backoff with jitter, so a restarted gateway isn't hit by every widget at once.
+      const delay = Math.min(30000, 1000 * 2 ** this.retry++) * (0.5 + Math.random() / 2);
+      this.timer = setTimeout(() => this.connect(), delay);
     }
 
     drop() {

@@ -1,0 +1,94 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against the real gateway, Rasa and action server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import PROJECT_ROOT
+from tests.support import RasaStack
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling Google, and this machine's
+# closed network refuses every attempt.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+GATEWAY_PORT = int(os.environ.get("BOT_TEST_GATEWAY_PORT", "18000"))
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's launch options, with Debian's Chromium instead of a downloaded browser."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (never `playwright install`)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+def _health(url: str) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return json.load(response)
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+@pytest.fixture(scope="session")
+def gateway(rasa_stack: RasaStack) -> Iterator[str]:
+    """The real gateway (`python -m bot gateway`) in front of the test run's Rasa stack; yields its URL."""
+    url = f"http://127.0.0.1:{GATEWAY_PORT}"
+    env = dict(rasa_stack.env)  # same database, Rasa and action server as the rest of the run
+    env.update(
+        BOT_RASA_URL=rasa_stack.rasa_url,
+        BOT_ACTION_SERVER_URL=rasa_stack.actions_url,
+        BOT_ALLOWED_ORIGINS=url,
+    )
+    log_path = rasa_stack.log_dir / "gateway.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "gateway", "--port", str(GATEWAY_PORT)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _health(url) is None:
+            if process.poll() is not None:
+                raise RuntimeError(f"the gateway exited with {process.returncode}; see {log_path}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the gateway did not answer /health within 60 s; see {log_path}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where screenshots are kept after the run (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
