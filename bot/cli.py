@@ -102,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rasa.add_argument("--port", type=int, default=5005)
     actions = commands.add_parser("actions", help="start the action server (localhost only)")
     actions.add_argument("--port", type=int, default=5055)
+    gateway = commands.add_parser("gateway", help="start the gateway: widget socket, demo page, health")
+    gateway.add_argument("--port", type=int, default=None, help="default: BOT_GATEWAY_PORT (8000)")
     token = commands.add_parser("token", help="sign a demo customer token (development only)")
     token.add_argument("customer_id")
     token.add_argument("--ttl", type=int, default=3600)
@@ -120,6 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_rasa(args.port, extra)
     elif args.command == "actions":
         run_actions(args.port)
+    elif args.command == "gateway":
+        get_settings().check_production()
+        from bot.gateway.app import run
+
+        run(args.port)
     elif args.command == "token":
         settings = get_settings()
         if settings.is_production:

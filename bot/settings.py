@@ -30,6 +30,26 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _env_int(name: str, default: int) -> int:
+    value = _env(name, str(default))
+    try:
+        return int(value)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from error
+
+
+def _env_float(name: str, default: float) -> float:
+    value = _env(name, str(default))
+    try:
+        return float(value)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number, not {value!r}") from error
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip().rstrip("/") for item in _env(name, "").split(",") if item.strip())
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'varde.db'}"
 
@@ -50,6 +70,23 @@ class Settings:
     action_server_url: str = field(default_factory=lambda: _env("BOT_ACTION_SERVER_URL", "http://127.0.0.1:5055"))
     default_language: str = field(default_factory=lambda: _env("BOT_DEFAULT_LANGUAGE", "nb"))
     shop_fixture: Path = field(default_factory=lambda: Path(_env("BOT_SHOP_FIXTURE", str(SHOP_FIXTURE))))
+    # The gateway: the only service the browser talks to.
+    gateway_host: str = field(default_factory=lambda: _env("BOT_GATEWAY_HOST", "127.0.0.1"))
+    gateway_port: int = field(default_factory=lambda: _env_int("BOT_GATEWAY_PORT", 8000))
+    # Pages (scheme://host[:port], comma-separated) whose widget may open the socket, besides the
+    # gateway's own origin (the demo page).
+    allowed_origins: tuple[str, ...] = field(default_factory=lambda: _env_list("BOT_ALLOWED_ORIGINS"))
+    max_message_chars: int = field(default_factory=lambda: _env_int("BOT_MAX_MESSAGE_CHARS", 2000))
+    max_messages_per_minute: int = field(default_factory=lambda: _env_int("BOT_MAX_MESSAGES_PER_MINUTE", 20))
+    # 2 000 characters fit in 16 KiB even when every one is a JSON escape (6 bytes) or a 4-byte emoji.
+    max_frame_bytes: int = field(default_factory=lambda: _env_int("BOT_MAX_FRAME_BYTES", 16 * 1024))
+    # How long Rasa may take over one turn before the customer is told something is wrong; the
+    # protocol promises an answer within 10 s.
+    rasa_timeout: float = field(default_factory=lambda: _env_float("BOT_RASA_TIMEOUT", 8.0))
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
 
     @property
     def is_production(self) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import get_settings
+from bot.store import conversations, staff  # noqa: F401  (their tables join Base.metadata)
 from bot.store.models import Base
 
 

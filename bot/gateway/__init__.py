@@ -1,0 +1,1 @@
+"""The gateway: the only service the browser talks to (widget socket, demo page, health)."""

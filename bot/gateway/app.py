@@ -1,0 +1,78 @@
+"""The gateway's app factory: settings, database, HTTP client to Rasa, the relay, routes and middlewares.
+
+Lifetimes are bound to the app with cleanup_ctx (set up in order, torn down in reverse), in the
+manner of aiohttp-demos' polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import WSCloseCode, web
+
+from bot.gateway.database import Database
+from bot.gateway.keys import DATABASE, HTTP, RASA, RELAY, SETTINGS, SOCKETS
+from bot.gateway.middlewares import setup_middlewares
+from bot.gateway.rasa_client import RasaClient
+from bot.gateway.relay import Relay
+from bot.gateway.routes import setup_routes
+from bot.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Below Sanic's 5 s keep-alive, so the gateway never reuses a connection Rasa is about to close.
+RASA_KEEPALIVE_SECONDS = 4.0
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    db = Database(app[SETTINGS].database_url)
+    await db.create_schema()
+    app[DATABASE] = db
+    yield
+    db.close()
+
+
+async def http_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=RASA_KEEPALIVE_SECONDS)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        app[HTTP] = http
+        app[RASA] = RasaClient(http, settings.rasa_url, settings.rasa_jwt_secret)
+        yield
+
+
+async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
+    relay = Relay(app[DATABASE], app[RASA], app[SETTINGS])
+    app[RELAY] = relay
+    yield
+    await relay.close()
+
+
+async def close_sockets(app: web.Application) -> None:
+    """On shutdown, let every widget know to reconnect (to this gateway's successor)."""
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"gateway shutting down")
+
+
+def init_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or get_settings()
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[SOCKETS] = weakref.WeakSet()
+    app.cleanup_ctx.extend([database_ctx, http_ctx, relay_ctx])
+    app.on_shutdown.append(close_sockets)
+    setup_routes(app)
+    setup_middlewares(app)
+    return app
+
+
+def run(port: int | None = None) -> None:
+    settings = get_settings()
+    settings.check_production()
+    port = port or settings.gateway_port
+    log.info("gateway on http://%s:%d (Rasa %s, action server %s)", settings.gateway_host, port,
+             settings.rasa_url, settings.action_server_url)  # fmt: skip
+    web.run_app(init_app(settings), host=settings.gateway_host, port=port, print=None)

@@ -1,0 +1,138 @@
+"""The widget's frames (docs/gateway-protocol.md): parsing what the browser sends, building what it gets.
+
+Everything from the browser is checked here for shape and type; nothing in a customer's text is
+interpreted, anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.i18n import SUPPORTED_LANGUAGES
+from bot.store.conversations import Message
+
+MAX_CLIENT_ID_CHARS = 64
+MAX_TOKEN_CHARS = 4096
+
+
+class FrameError(ValueError):
+    """A frame the gateway refuses: `code` is the protocol's error code, `text_key` what the customer reads."""
+
+    def __init__(self, code: str, detail: str, client_id: str | None = None, text_key: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.client_id = client_id
+        self.text_key = text_key or code
+
+
+@dataclass(frozen=True)
+class Hello:
+    conversation_id: str | None
+    last_seq: int
+    customer_token: str | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    client_id: str
+    text: str
+    payload: str | None
+
+
+@dataclass(frozen=True)
+class Typing:
+    on: bool
+
+
+ClientFrame = Hello | CustomerMessage | Typing
+
+
+def _optional_str(frame: dict[str, Any], key: str, max_chars: int) -> str | None:
+    value = frame.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > max_chars:
+        raise FrameError("bad_frame", f"{key} must be a string of at most {max_chars} characters")
+    return value
+
+
+def parse_frame(raw: str, max_text_chars: int) -> ClientFrame:
+    try:
+        frame = json.loads(raw)
+    except ValueError as error:
+        raise FrameError("bad_frame", "not JSON") from error
+    if not isinstance(frame, dict):
+        raise FrameError("bad_frame", "a frame is a JSON object")
+    kind = frame.get("type")
+    if kind == "hello":
+        last_seq = frame.get("last_seq", 0)
+        if last_seq is None:
+            last_seq = 0
+        if not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+            raise FrameError("bad_frame", "last_seq must be a whole number >= 0")
+        language = frame.get("language")
+        return Hello(
+            conversation_id=_optional_str(frame, "conversation_id", MAX_CLIENT_ID_CHARS),
+            last_seq=last_seq,
+            customer_token=_optional_str(frame, "customer_token", MAX_TOKEN_CHARS),
+            language=language if language in SUPPORTED_LANGUAGES else None,
+        )
+    if kind == "message":
+        client_id = _optional_str(frame, "client_id", MAX_CLIENT_ID_CHARS)
+        if client_id is None:
+            raise FrameError("bad_frame", "a message needs a client_id")
+        text = frame.get("text")
+        if not isinstance(text, str):
+            raise FrameError("bad_frame", "text must be a string", client_id)
+        if len(text) > max_text_chars:
+            raise FrameError("too_long", f"text longer than {max_text_chars} characters", client_id)
+        try:
+            payload = _optional_str(frame, "payload", max_text_chars)
+        except FrameError as error:
+            raise FrameError(error.code, error.detail, client_id, error.text_key) from error
+        if not text.strip() and payload is None:
+            raise FrameError("bad_frame", "empty message", client_id, text_key="empty")
+        return CustomerMessage(client_id=client_id, text=text, payload=payload)
+    if kind == "typing":
+        return Typing(on=bool(frame.get("on")))
+    raise FrameError("bad_frame", "unknown frame type")  # the type itself is the browser's text: not logged
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; they were written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def welcome_frame(conversation_id: str, state: str) -> dict[str, Any]:
+    return {"type": "welcome", "conversation_id": conversation_id, "state": state}
+
+
+def message_frame(message: Message) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "message",
+        "seq": message.seq,
+        "role": message.role,
+        "text": message.text,
+        "ts": _utc(message.created_at).isoformat(),
+    }
+    if message.role == "bot":
+        frame["buttons"] = message.buttons or []
+    if message.client_id:
+        frame["client_id"] = message.client_id
+    return frame
+
+
+def typing_frame(role: str, on: bool) -> dict[str, Any]:
+    return {"type": "typing", "role": role, "on": on}
+
+
+def error_frame(code: str, message: str, client_id: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if client_id:
+        frame["client_id"] = client_id
+    return frame

@@ -1,0 +1,215 @@
+"""GET /ws: one widget's WebSocket (docs/gateway-protocol.md).
+
+The reader handles the browser's frames one at a time; a single sender task writes everything the
+browser gets. The sender owns delivery order: it sends each transcript message exactly once, in seq
+order, and fills any gap from the database, so a resume or a write from elsewhere never shows the
+customer a message twice or out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from bot.gateway.database import Database
+from bot.gateway.keys import DATABASE, RELAY, SETTINGS, SOCKETS
+from bot.gateway.protocol import (
+    CustomerMessage,
+    FrameError,
+    Hello,
+    Typing,
+    error_frame,
+    message_frame,
+    parse_frame,
+    welcome_frame,
+)
+from bot.gateway.relay import Relay, Turn
+from bot.gateway.texts import text
+from bot.identity import verify_customer_token
+from bot.settings import Settings
+from bot.store import transcript
+from bot.store.conversations import Message
+
+log = logging.getLogger(__name__)
+
+# A browser that stops reading gets this many frames queued before the gateway lets it go.
+MAX_QUEUED_FRAMES = 1000
+HEARTBEAT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class _Welcome:
+    """Start showing a conversation: the welcome frame, then everything after `last_seq`."""
+
+    conversation_id: str
+    state: str
+    last_seq: int
+
+
+_CLOSE = object()
+
+
+def origin_allowed(request: web.Request, settings: Settings) -> bool:
+    """The page's origin is the gateway's own (the demo page) or on the allow-list."""
+    origin = request.headers.get("Origin", "").rstrip("/")
+    if not origin:
+        return False
+    if origin in settings.allowed_origins:
+        return True
+    # Browsers send Host and Origin as they are; equal means the page came from this gateway.
+    return urlsplit(origin).netloc == request.host
+
+
+async def widget_socket(request: web.Request) -> web.WebSocketResponse:
+    settings = request.app[SETTINGS]
+    ws = web.WebSocketResponse(max_msg_size=settings.max_frame_bytes, heartbeat=HEARTBEAT_SECONDS)
+    await ws.prepare(request)
+    if not origin_allowed(request, settings):
+        log.info("socket refused: origin %r not allowed", request.headers.get("Origin", "")[:100])
+        await ws.send_json(error_frame("bad_origin", text("bad_origin", settings.default_language)))
+        await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"origin not allowed")
+        return ws
+    request.app[SOCKETS].add(ws)
+    await WidgetConnection(ws, request.app[RELAY], request.app[DATABASE], settings).run()
+    return ws
+
+
+class WidgetConnection:
+    def __init__(self, ws: web.WebSocketResponse, relay: Relay, db: Database, settings: Settings) -> None:
+        self.ws = ws
+        self.relay = relay
+        self.db = db
+        self.settings = settings
+        self.conversation_id: str | None = None
+        self.language = settings.default_language
+        self.customer_token: str | None = None
+        self.page_language: str | None = None
+        self._outbox: asyncio.Queue[Any] = asyncio.Queue()
+        # The sender's view: which conversation it shows and the newest seq it sent.
+        self._showing: str | None = None
+        self._sent_seq = 0
+
+    # --- the relay pushes here -----------------------------------------------------------------
+    def push(self, item: Message | dict[str, Any]) -> None:
+        if self._outbox.qsize() >= MAX_QUEUED_FRAMES:
+            log.warning("socket of conversation %s is not reading; closing it", self.conversation_id)
+            asyncio.get_running_loop().create_task(self.ws.close(code=WSCloseCode.POLICY_VIOLATION))
+            return
+        self._outbox.put_nowait(item)
+
+    # --- reading ---------------------------------------------------------------------------------
+    async def run(self) -> None:
+        sender = asyncio.create_task(self._send_loop())
+        try:
+            async for frame in self.ws:
+                if frame.type == WSMsgType.TEXT:
+                    await self._handle(frame.data)
+                elif frame.type == WSMsgType.BINARY:
+                    self.push(error_frame("bad_frame", text("bad_frame", self.language)))
+                elif frame.type == WSMsgType.ERROR:
+                    # aiohttp has closed the socket already (e.g. 1009 for a frame over max_msg_size).
+                    log.info("socket of conversation %s closed: %s", self.conversation_id, self.ws.exception())
+                    break
+        finally:
+            if self.conversation_id:
+                self.relay.unsubscribe(self.conversation_id, self)
+                log.info("conversation %s: socket closed (%s)", self.conversation_id, self.ws.close_code)
+            self._outbox.put_nowait(_CLOSE)
+            await sender
+
+    async def _handle(self, raw: str) -> None:
+        try:
+            frame = parse_frame(raw, self.settings.max_message_chars)
+            if isinstance(frame, Hello):
+                await self._hello(frame)
+            elif isinstance(frame, CustomerMessage):
+                await self._message(frame)
+            elif isinstance(frame, Typing):
+                pass  # for agents, once a person can have the conversation
+        except FrameError as refused:
+            log.info("conversation %s: frame refused (%s: %s)", self.conversation_id, refused.code, refused.detail)
+            message = text(refused.text_key, self.language, limit=self.settings.max_message_chars)
+            self.push(error_frame(refused.code, message, refused.client_id))
+
+    async def _hello(self, hello: Hello) -> None:
+        customer_id = verify_customer_token(hello.customer_token)
+        language = hello.language or self.settings.default_language
+        conversation, resumed = await self.db.run(
+            transcript.open_conversation, hello.conversation_id, customer_id, language
+        )
+        if self.conversation_id and self.conversation_id != conversation.id:
+            self.relay.unsubscribe(self.conversation_id, self)
+        self.conversation_id = conversation.id
+        self.language = conversation.language
+        self.customer_token = hello.customer_token if customer_id else None
+        self.page_language = hello.language
+        # Subscribe and queue the welcome with no await between: every live message comes after it.
+        self.relay.subscribe(conversation.id, self)
+        # A last_seq beyond the conversation's end (a stale browser) would hide its next messages.
+        last_seq = min(hello.last_seq, conversation.last_seq) if resumed else 0
+        self.push(_Welcome(conversation.id, conversation.state, last_seq))
+        if resumed:
+            log.info("conversation %s resumed after seq %d", conversation.id, last_seq)
+        else:
+            log.info(
+                "conversation %s opened (customer %s, %s)",
+                conversation.id,
+                customer_id or "guest",
+                conversation.language,
+            )
+
+    async def _message(self, message: CustomerMessage) -> None:
+        if self.conversation_id is None:
+            raise FrameError("bad_frame", "message before hello", message.client_id)
+        outcome = await self.relay.accept(
+            self.conversation_id, message.client_id, message.text, message.payload, self.language
+        )
+        if outcome.outcome == "rate_limited":
+            raise FrameError("rate_limited", "over the per-minute limit", message.client_id)
+        if outcome.outcome == "duplicate":
+            # Stored and answered before; its echo and replies reach this socket by seq.
+            log.info("conversation %s: resend of seq=%d ignored", self.conversation_id, outcome.message.seq)
+            return
+        assert outcome.message is not None
+        log.info("conversation %s: customer turn seq=%d", self.conversation_id, outcome.message.seq)
+        metadata: dict[str, Any] = {"language": self.page_language or self.language}
+        if self.customer_token:
+            metadata["customer_token"] = self.customer_token
+        self.relay.submit(Turn(outcome.message, metadata))
+
+    # --- writing -------------------------------------------------------------------------------
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                item = await self._outbox.get()
+                if item is _CLOSE:
+                    return
+                if isinstance(item, _Welcome):
+                    self._showing, self._sent_seq = item.conversation_id, item.last_seq
+                    await self.ws.send_json(welcome_frame(item.conversation_id, item.state))
+                    await self._catch_up(None)
+                elif isinstance(item, Message):
+                    if item.conversation_id == self._showing and item.seq > self._sent_seq:
+                        await self._catch_up(item.seq - 1)
+                        await self._send_message(item)
+                else:
+                    await self.ws.send_json(item)
+        except (ConnectionResetError, RuntimeError) as error:
+            # The browser went away mid-send; the transcript has everything for its next hello.
+            log.info("socket of conversation %s lost while sending: %s", self.conversation_id, error)
+
+    async def _catch_up(self, upto_seq: int | None) -> None:
+        """Send what this socket has not had, up to upto_seq (None: everything stored)."""
+        if self._showing is None or (upto_seq is not None and upto_seq <= self._sent_seq):
+            return
+        for message in await self.db.run(transcript.messages_after, self._showing, self._sent_seq, upto_seq):
+            await self._send_message(message)
+
+    async def _send_message(self, message: Message) -> None:
+        await self.ws.send_json(message_frame(message))
+        self._sent_seq = message.seq

@@ -1,0 +1,36 @@
+"""What the gateway itself says to a customer, in nb and en. The bot's own sentences live in domain.yml."""
+
+from __future__ import annotations
+
+from bot.i18n import lang
+
+TEXTS: dict[str, dict[str, str]] = {
+    "unavailable": {
+        "nb": "Jeg har litt problemer akkurat nå; prøv igjen, eller legg igjen en melding til teamet vårt.",
+        "en": "I'm having trouble right now; try again, or leave a message for our team.",
+    },
+    "too_long": {
+        "nb": "Meldingen er for lang. Kan du korte den ned til {limit} tegn?",
+        "en": "That message is too long. Could you keep it under {limit} characters?",
+    },
+    "rate_limited": {
+        "nb": "Du sender mange meldinger på kort tid. Vent litt, så svarer jeg.",
+        "en": "You're sending a lot of messages in a short time. Please wait a moment.",
+    },
+    "bad_frame": {
+        "nb": "Beklager, den meldingen forsto jeg ikke. Prøv å laste inn siden på nytt.",
+        "en": "Sorry, I couldn't read that message. Try reloading the page.",
+    },
+    "empty": {
+        "nb": "Meldingen var tom.",
+        "en": "That message was empty.",
+    },
+    "bad_origin": {
+        "nb": "Chatten kan ikke brukes fra denne siden.",
+        "en": "The chat can't be used from this page.",
+    },
+}
+
+
+def text(key: str, language: str | None, **values: object) -> str:
+    return TEXTS[key][lang(language)].format(**values)

@@ -1,0 +1,58 @@
+"""The gateway's tables: conversations (who has each one now) and their transcript, one row per turn."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, relationship
+
+from bot.store.models import Base, utcnow
+
+# Who has the conversation now: the bot, the queue for a person, a person, or nobody any more.
+STATES = ("bot", "queued", "agent", "closed")
+ROLES = ("customer", "bot", "agent", "system")
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = Column(String(64), primary_key=True)  # also Rasa's sender id
+    # The verified customer (from the page's token); None for a guest.
+    customer_id: Mapped[str | None] = Column(String(20), index=True)
+    language: Mapped[str] = Column(String(5), nullable=False)
+    state: Mapped[str] = Column(String(10), nullable=False, default="bot")
+    # The seq of the newest message: raising it is how a writer claims the next seq (see transcript.py).
+    last_seq: Mapped[int] = Column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    messages: Mapped[list[Message]] = relationship("Message", back_populates="conversation", order_by="Message.seq")
+
+
+class Message(Base):
+    """One turn: what the customer wrote (verbatim), or what the bot, an agent or the system said."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        # A widget's resend carries the same client_id: stored once (NULLs never collide).
+        UniqueConstraint("conversation_id", "client_id", name="uq_messages_conversation_client_id"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False)
+    seq: Mapped[int] = Column(Integer, nullable=False)  # from 1 within the conversation, no gaps
+    role: Mapped[str] = Column(String(10), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False, default="")
+    payload: Mapped[str | None] = Column(Text)  # a customer's button payload, sent to Rasa instead of text
+    buttons: Mapped[list[dict[str, Any]] | None] = Column(JSON)  # a bot turn's quick replies
+    client_id: Mapped[str | None] = Column(String(64))  # the widget's id for a customer turn
+    language: Mapped[str | None] = Column(String(5))
+    # What NLU made of a customer turn; None while Rasa has not answered (or could not).
+    intent: Mapped[str | None] = Column(String(100))
+    confidence: Mapped[float | None] = Column(Float)
+    created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship("Conversation", back_populates="messages")

@@ -1,0 +1,190 @@
+"""Reading and writing conversations and their transcript: each function is one unit of work on a Session.
+
+Sequence numbers: every message of a conversation gets the next seq. A writer claims seqs by raising
+`conversations.last_seq` with an UPDATE before it inserts; the UPDATE holds the row's lock (PostgreSQL)
+or the database's write lock (SQLite) until commit, so two writers, in one process or in several,
+never get the same seq and seqs become visible in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.conversations import Conversation, Message
+from bot.store.models import utcnow
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A bot, agent or system turn to append."""
+
+    role: str
+    text: str
+    buttons: list[dict[str, Any]] | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerTurn:
+    """What became of a customer's message: stored now, stored before (a resend), or refused."""
+
+    outcome: Literal["accepted", "duplicate", "rate_limited"]
+    message: Message | None = None
+
+
+def new_conversation_id() -> str:
+    return uuid.uuid4().hex
+
+
+def open_conversation(
+    session: Session, conversation_id: str | None, customer_id: str | None, language: str
+) -> tuple[Conversation, bool]:
+    """Resume the conversation, or start a new one; returns it and whether it was resumed.
+
+    A conversation of a signed-in customer is resumed only for that customer: when another one (or
+    nobody) signs in on the same browser, they start afresh and never see it. A guest's conversation
+    becomes the customer's when they sign in during it.
+    """
+    if conversation_id:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is not None and conversation.customer_id in (None, customer_id):
+            if customer_id and conversation.customer_id is None:
+                conversation.customer_id = customer_id
+                conversation.updated_at = utcnow()
+            return conversation, True
+    conversation = Conversation(
+        id=new_conversation_id(), customer_id=customer_id, language=language, state="bot", last_seq=0
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation, False
+
+
+def get_conversation(session: Session, conversation_id: str) -> Conversation | None:
+    return session.get(Conversation, conversation_id)
+
+
+def messages_after(
+    session: Session, conversation_id: str, after_seq: int, upto_seq: int | None = None
+) -> list[Message]:
+    """Messages with after_seq < seq (<= upto_seq), in order: what a reconnecting widget missed."""
+    query = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+    if upto_seq is not None:
+        query = query.where(Message.seq <= upto_seq)
+    return list(session.execute(query.order_by(Message.seq)).scalars())
+
+
+def _claim_seqs(session: Session, conversation_id: str, count: int) -> int:
+    """Reserve `count` seqs for this transaction; returns the first."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + count, updated_at=utcnow())
+    )
+    last = session.execute(select(Conversation.last_seq).where(Conversation.id == conversation_id)).scalar_one()
+    return last - count + 1
+
+
+def _by_client_id(session: Session, conversation_id: str, client_id: str) -> Message | None:
+    query = select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def recent_customer_messages(session: Session, conversation_id: str, window: timedelta) -> int:
+    since: datetime = utcnow() - window
+    query = select(func.count(Message.id)).where(
+        Message.conversation_id == conversation_id, Message.role == "customer", Message.created_at >= since
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def accept_customer_turn(
+    session: Session,
+    conversation_id: str,
+    client_id: str,
+    text: str,
+    payload: str | None,
+    language: str | None,
+    per_minute: int,
+) -> CustomerTurn:
+    """Store a customer's message once per client_id, within the conversation's rate limit.
+
+    A resend is checked before the limit, so a widget that reconnects and resends is never refused.
+    The text is stored exactly as typed.
+    """
+    existing = _by_client_id(session, conversation_id, client_id)
+    if existing is not None:
+        return CustomerTurn("duplicate", existing)
+    if recent_customer_messages(session, conversation_id, timedelta(minutes=1)) >= per_minute:
+        return CustomerTurn("rate_limited")
+    seq = _claim_seqs(session, conversation_id, 1)
+    message = Message(
+        conversation_id=conversation_id,
+        seq=seq,
+        role="customer",
+        text=text,
+        payload=payload,
+        client_id=client_id,
+        language=language,
+    )
+    session.add(message)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same resend raced in on another connection and won: it is stored once, by the other.
+        session.rollback()
+        existing = _by_client_id(session, conversation_id, client_id)
+        if existing is None:
+            raise
+        return CustomerTurn("duplicate", existing)
+    return CustomerTurn("accepted", message)
+
+
+def append_messages(session: Session, conversation_id: str, new: list[NewMessage]) -> list[Message]:
+    """Append bot, agent or system turns with the next seqs, in the given order."""
+    if not new:
+        return []
+    first = _claim_seqs(session, conversation_id, len(new))
+    messages = [
+        Message(
+            conversation_id=conversation_id,
+            seq=first + offset,
+            role=item.role,
+            text=item.text,
+            buttons=item.buttons,
+            language=item.language,
+        )
+        for offset, item in enumerate(new)
+    ]
+    session.add_all(messages)
+    session.flush()
+    return messages
+
+
+def record_understanding(
+    session: Session, message_id: int, intent: str | None, confidence: float | None, language: str | None
+) -> None:
+    """What NLU made of a customer's turn, and the language the conversation now speaks."""
+    message = session.get(Message, message_id)
+    if message is None:
+        return
+    message.intent = intent
+    message.confidence = confidence
+    if language:
+        message.language = language
+        conversation = session.get(Conversation, message.conversation_id)
+        if conversation is not None and conversation.language != language:
+            conversation.language = language
+
+
+def set_state(session: Session, conversation_id: str, state: str) -> None:
+    session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(state=state, updated_at=utcnow())
+    )
