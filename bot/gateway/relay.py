@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.gateway.database import Database
-from bot.gateway.protocol import typing_frame
+from bot.gateway.protocol import error_frame, typing_frame
 from bot.gateway.rasa_client import RasaClient, RasaReply, RasaUnavailable
 from bot.gateway.texts import text
 from bot.settings import Settings
@@ -126,8 +126,10 @@ class Relay:
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    # The turn is stored; a failure here must not stop the conversation's later turns.
+                    # The turn is stored; a failure here (the database, say) must not stop later turns.
                     log.exception("conversation %s: turn seq=%d failed", conversation_id, turn.message.seq)
+                    language = turn.metadata.get("language")
+                    self._broadcast(conversation_id, [error_frame("unavailable", text("unavailable", language))])
                     answered = False
                 if not answered and queue:
                     # The system message just sent covers the turns waiting behind this one: they stay in

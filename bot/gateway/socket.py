@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.gateway.database import Database
 from bot.gateway.keys import DATABASE, RELAY, SETTINGS, SOCKETS
@@ -125,6 +126,10 @@ class WidgetConnection:
     async def _handle(self, raw: str) -> None:
         try:
             frame = parse_frame(raw, self.settings.max_message_chars)
+        except FrameError as refused:
+            self._refuse(refused)
+            return
+        try:
             if isinstance(frame, Hello):
                 await self._hello(frame)
             elif isinstance(frame, CustomerMessage):
@@ -132,9 +137,17 @@ class WidgetConnection:
             elif isinstance(frame, Typing):
                 pass  # for agents, once a person can have the conversation
         except FrameError as refused:
-            log.info("conversation %s: frame refused (%s: %s)", self.conversation_id, refused.code, refused.detail)
-            message = text(refused.text_key, self.language, limit=self.settings.max_message_chars)
-            self.push(error_frame(refused.code, message, refused.client_id))
+            self._refuse(refused)
+        except SQLAlchemyError:
+            # Nothing was stored: the widget keeps the message as not sent, and may send it again.
+            log.warning("conversation %s: database unavailable", self.conversation_id, exc_info=True)
+            client_id = frame.client_id if isinstance(frame, CustomerMessage) else None
+            self.push(error_frame("unavailable", text("unavailable", self.language), client_id))
+
+    def _refuse(self, refused: FrameError) -> None:
+        log.info("conversation %s: frame refused (%s: %s)", self.conversation_id, refused.code, refused.detail)
+        message = text(refused.text_key, self.language, limit=self.settings.max_message_chars)
+        self.push(error_frame(refused.code, message, refused.client_id))
 
     async def _hello(self, hello: Hello) -> None:
         customer_id = verify_customer_token(hello.customer_token)
@@ -202,6 +215,10 @@ class WidgetConnection:
         except (ConnectionResetError, RuntimeError) as error:
             # The browser went away mid-send; the transcript has everything for its next hello.
             log.info("socket of conversation %s lost while sending: %s", self.conversation_id, error)
+        except SQLAlchemyError:
+            # A gap could not be filled: closing makes the widget reconnect and resume from what it has.
+            log.warning("conversation %s: database unavailable while sending", self.conversation_id, exc_info=True)
+            await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
 
     async def _catch_up(self, upto_seq: int | None) -> None:
         """Send what this socket has not had, up to upto_seq (None: everything stored)."""

@@ -13,12 +13,14 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from bot.identity import sign_customer_token
 from bot.store.conversations import Message
-from tests.gateway.conftest import Gateway
+from bot.store.db import create_schema, get_engine
+from tests.gateway.conftest import Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.gateway.test_socket import transcript
 from tests.gateway.widget_client import WidgetClient, messages, texts
 from tests.support import RasaStack
@@ -136,6 +138,25 @@ async def test_action_server_hung_then_back(gateway: Gateway, warm_stack: RasaSt
     recovered = await works_again(widget)
     assert_nothing_lost(widget.conversation_id)
     print(f"\naction server hung: system message after {elapsed:.2f} s; next answer {recovered:.2f} s")
+
+
+async def test_database_unavailable_the_widget_is_told_and_can_resend(warm_stack: RasaStack, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'transcript.db'}"
+    gateway = await start_gateway(gateway_settings(warm_stack, database_url=url))
+    try:
+        widget = await gateway.widget()
+        await widget.hello(language="en")
+        Message.__table__.drop(get_engine(url))  # the transcript can't be written now
+        client_id = await widget.say("what are your opening hours?")
+        error = await widget.next()
+        assert (error["type"], error["code"], error["client_id"]) == ("error", "unavailable", client_id)
+        assert error["message"].startswith("I'm having trouble right now")
+        create_schema(url)  # back: the widget's resend of the same message is answered
+        frames = await widget.turn("what are your opening hours?", client_id=client_id)
+        assert messages(frames)[0]["client_id"] == client_id and texts(frames)
+        await widget.close()
+    finally:
+        await stop_gateway(gateway)
 
 
 async def test_a_message_sent_while_one_waits_is_covered_by_the_same_system_message(
