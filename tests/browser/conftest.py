@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 GATEWAY_PORT = int(os.environ.get("BOT_TEST_GATEWAY_PORT", "18000"))
+SHOP_SITE_PORT = int(os.environ.get("BOT_TEST_SHOP_SITE_PORT", "18001"))
+# A shop's own site, elsewhere than the gateway, on the gateway's allow-list. (Served from loopback
+# like the gateway: Chromium refuses a public page's requests to a loopback address.)
+SHOP_SITE = f"http://127.0.0.1:{SHOP_SITE_PORT}"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
@@ -57,7 +63,7 @@ def gateway(rasa_stack: RasaStack) -> Iterator[str]:
     env.update(
         BOT_RASA_URL=rasa_stack.rasa_url,
         BOT_ACTION_SERVER_URL=rasa_stack.actions_url,
-        BOT_ALLOWED_ORIGINS=url,
+        BOT_ALLOWED_ORIGINS=f"{url},{SHOP_SITE}",
     )
     log_path = rasa_stack.log_dir / "gateway.log"
     process = subprocess.Popen(
@@ -92,3 +98,32 @@ def artifacts() -> Path:
     """Where screenshots are kept after the run (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def shop_site(gateway: str) -> Iterator[str]:
+    """A shop's own page on another origin, with the widget's one script tag and nothing else."""
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Tindra Sport</title>'
+        f'<script src="{gateway}/widget.js" data-gateway="/ws" data-language="en" data-shop-name="Tindra Sport"'
+        " async></script></head><body><h1>Tindra Sport</h1></body></html>"
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page if self.path == "/" else b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", SHOP_SITE_PORT), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield SHOP_SITE
+    finally:
+        server.shutdown()
+        server.server_close()

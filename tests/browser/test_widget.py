@@ -211,6 +211,18 @@ def test_signing_in_as_someone_else_starts_a_new_conversation(shop: Page) -> Non
         assert secret not in seen, f"{secret!r} shown to Ola:\n{seen}"
 
 
+def test_a_guest_who_signs_in_keeps_the_conversation(shop: Page) -> None:
+    open_chat(shop)
+    say(shop, ORDER_QUESTION)
+    expect(chat_log(shop)).to_contain_text("e-postadressen", timeout=TURN_MS)
+    sign_in(shop, "Kari", "Kari Nordmann")
+    expect(customer_bubbles(shop, ORDER_QUESTION)).to_have_count(1)
+    shop.reload()  # the gateway, too, now resumes it as Kari's
+    expect(dialog(shop)).to_be_visible()
+    expect(customer_bubbles(shop, ORDER_QUESTION)).to_have_count(1)
+    expect(chat_log(shop)).to_contain_text("e-postadressen")
+
+
 def test_a_message_written_offline_is_sent_once_when_back_online(shop: Page) -> None:
     open_chat(shop)
     say(shop, "hei")
@@ -225,6 +237,26 @@ def test_a_message_written_offline_is_sent_once_when_back_online(shop: Page) -> 
     expect(shop.get_by_text("Du er frakoblet")).to_be_hidden()
     shop.reload()  # what the gateway stored: the message once, not once per attempt
     expect(customer_bubbles(shop, ORDER_QUESTION)).to_have_count(1)
+
+
+def test_a_shop_on_its_own_site_embeds_the_widget_with_one_tag(page: Page, shop_site: str) -> None:
+    page.goto(f"{shop_site}/")
+    launcher(page, "Chat with us").click()
+    say(page, "Where is order 10234?", box="Type a message")
+    expect(chat_log(page)).to_contain_text("e-mail", timeout=TURN_MS)
+
+
+def test_a_site_not_on_the_allow_list_is_refused_politely(page: Page, shop_site: str) -> None:
+    # The same page under another name: an origin that is not on the gateway's allow-list.
+    page.goto(shop_site.replace("127.0.0.1", "localhost") + "/")
+    launcher(page, "Chat with us").click()
+    textbox(page, "Type a message").fill("hello")
+    textbox(page, "Type a message").press("Enter")
+    refusal = page.locator("varde-chat .m.system")
+    expect(refusal).to_have_count(1, timeout=TURN_MS)
+    expect(customer_bubbles(page, "hello")).to_contain_text("Not sent")
+    page.wait_for_timeout(3000)  # and no retrying against a door that stays shut
+    expect(refusal).to_have_count(1)
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,9 @@
       return token ? "?" + token.slice(-16) : "guest";
     }
   };
+  // Whether a conversation of `before` may go on as `after`: a guest's becomes the customer's when
+  // they sign in (the gateway does the same); a customer's is never shown to anyone else.
+  const same = (before, after) => !before || before === after || before === "guest";
   const load = () => {
     try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
   };
@@ -169,7 +172,7 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       this.lang = this.lang || pickLang(conf.language);
       this.texts();
       const saved = load();
-      if (saved.who !== who(this.token)) save({});
+      if (!same(saved.who, who(this.token))) save({});
       // Open a socket at once only to resume a conversation; a visitor who never opens the chat
       // costs the gateway nothing.
       if (load().id) this.connect();
@@ -234,12 +237,12 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       e.launch.focus();
     }
 
-    // A new token for the same customer keeps the conversation (reconnect so the gateway sees the
-    // new token); another customer, or signing out, starts afresh with an empty list.
+    // A new token for the same customer, or a guest signing in, keeps the conversation (reconnect so
+    // the gateway sees the token); another customer, or signing out, starts afresh with an empty list.
     setIdentity(token, language) {
       token = token || null;
       if (!this.started) { this.token = token; this.lang = language ? pickLang(language) : this.lang; return; }
-      const changed = who(token) !== who(this.token);
+      const changed = !same(who(this.token), who(token));
       const reconnect = token !== this.token || (language && pickLang(language) !== this.lang);
       this.token = token;
       if (language) { this.lang = pickLang(language); this.texts(); }
@@ -323,7 +326,12 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       } else if (f.type === "typing") {
         this.showTyping(!!f.on);
       } else if (f.type === "error") {
-        if (f.code === "bad_origin") this.fatal = true;
+        if (f.code === "bad_origin") { // this page may not use the chat: retrying can't help
+          this.fatal = true;
+          this.notice(null);
+          for (const o of this.outbox.values()) this.mark(o.el, "failed");
+          this.outbox.clear();
+        }
         const o = this.outbox.get(f.client_id) || (["too_long", "rate_limited", "bad_frame"].includes(f.code)
           ? [...this.outbox.values()].pop() : null);
         if (o) { this.outbox.delete(o.frame.client_id); this.mark(o.el, "failed"); }
@@ -358,8 +366,8 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       const frame = { type: "message", client_id: uuid(), text };
       if (payload) frame.payload = payload;
       const el = this.bubble("customer", text);
-      this.mark(el, "pending");
-      this.outbox.set(frame.client_id, { frame, el });
+      this.mark(el, this.fatal ? "failed" : "pending");
+      if (!this.fatal) this.outbox.set(frame.client_id, { frame, el });
       this.clearQuick();
       clearTimeout(this.typer);
       this.typerOn = false;
