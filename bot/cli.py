@@ -70,7 +70,10 @@ def train(force: bool = False) -> Path:
 def run_rasa(port: int, extra: Sequence[str]) -> None:
     settings = get_settings()
     settings.check_production()
-    model = latest_model()
+    from bot.training.lifecycle import serving_model
+
+    # The live model of the models' history (it survives a restart), unless `train` made a newer one.
+    model = serving_model(latest_model())
     if model is None:
         raise SystemExit("No model in models/: run `python -m bot train` first.")
     command = [
@@ -104,9 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     actions.add_argument("--port", type=int, default=5055)
     gateway = commands.add_parser("gateway", help="start the gateway: widget socket, demo page, health")
     gateway.add_argument("--port", type=int, default=None, help="default: BOT_GATEWAY_PORT (8000)")
+    commands.add_parser("up", help="run the action server, Rasa and the gateway together until Ctrl-C")
     token = commands.add_parser("token", help="sign a demo customer token (development only)")
     token.add_argument("customer_id")
     token.add_argument("--ttl", type=int, default=3600)
+    from bot.training.commands import add_commands as add_training_commands
+
+    add_training_commands(commands)
     args, extra = parser.parse_known_args(argv)
 
     if args.command == "seed":
@@ -127,6 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.gateway.app import run
 
         run(args.port)
+    elif args.command in ("nlu", "models"):
+        from bot.training.commands import run as run_training_command
+
+        return run_training_command(args)
+    elif args.command == "up":
+        from bot.supervisor import run_all
+
+        return run_all()
     elif args.command == "token":
         settings = get_settings()
         if settings.is_production:
