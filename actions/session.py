@@ -10,8 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_text
 from bot.identity import verify_customer_token
-from bot.language import choose_language
+from bot.language import choose_language, warm_up
 from bot.settings import get_settings
+
+# Load spaCy's word lists when the action server starts, not on the first customer's message.
+warm_up()
 
 
 class ActionSessionContext(Action):

@@ -86,6 +86,11 @@ def _language_words() -> dict[str, frozenset[str]]:
     }
 
 
+def warm_up() -> None:
+    """Load the word lists now (importing spaCy's language data takes seconds on a cold start)."""
+    _language_words()
+
+
 def language_scores(text: str) -> dict[str, int]:
     """Words of each language in the text; the letters äö and æøå add a point to sv and nb/da."""
     tokens = [token.lower() for token in _WORD.findall(text[:2000])]
