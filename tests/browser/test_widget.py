@@ -156,6 +156,16 @@ def test_html_in_a_message_is_shown_as_text(shop: Page) -> None:
     assert dialogs == []
 
 
+def test_only_web_links_become_clickable(shop: Page) -> None:
+    open_chat(shop)
+    say(shop, "Se https://tindra.example/retur. Eller javascript:alert(1) og data:text/html,hei")
+    links = customer_bubbles(shop, "Se https://").get_by_role("link")
+    expect(links).to_have_count(1)  # the trailing full stop is not part of the address
+    expect(links).to_have_attribute("href", "https://tindra.example/retur")
+    expect(links).to_have_attribute("target", "_blank")
+    expect(links).to_have_attribute("rel", "noopener noreferrer")
+
+
 def test_the_widget_works_by_keyboard(shop: Page) -> None:
     button = launcher(shop)
     expect(button).to_have_attribute("aria-expanded", "false")
