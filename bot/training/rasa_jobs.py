@@ -1,0 +1,131 @@
+"""Run Rasa commands (train, test nlu, test core) in one child process and follow their progress.
+
+The child is bot.training.rasa_runner: one interpreter for all steps, so TensorFlow loads once. Its
+whole output goes to a log file beside the model; the lines that say how far it got become progress.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.training.progress import Progress
+from bot.training.rasa_runner import STEP_MARKER
+from bot.training.workspace import Workspace
+
+_MARKER = re.compile(rf"^{re.escape(STEP_MARKER)} (\d+)/(\d+) (start|exit)(?: (-?\d+))?")
+# Rasa's training hooks (rasa.engine.training.hooks) log one of these per trainable component.
+_COMPONENT = re.compile(r"(Finished training|Restored) component '([^']+)'")
+# What Rasa says before the first component trains (10-20 s of loading and checking), as progress.
+_PREPARING = {
+    "Started validating domain and training data": "checking the domain and the training data",
+    "No story structure conflicts found": "training data checked; preparing the training graph",
+}
+# Components that train nothing, so Rasa logs nothing for them.
+_UNTRAINED = re.compile(r"Tokenizer$|^FallbackClassifier$")
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str  # e.g. "train", "nlu:nb", "core"
+    command: tuple[str, ...]  # the rasa command line, without "rasa"
+    description: str  # for people: "training", "testing nb intents"
+    weight: float = 1.0  # share of the job's progress bar
+
+
+@dataclass(frozen=True)
+class StepResult:
+    label: str
+    exit_code: int
+    seconds: float  # the first step includes starting Python and importing Rasa: a real cost of it
+
+
+class RasaJobFailed(RuntimeError):
+    def __init__(self, message: str, log_file: Path) -> None:
+        super().__init__(f"{message} (log: {log_file})")
+        self.log_file = log_file
+
+
+def trainable_components(config_file: Path) -> int:
+    """How many 'Finished/Restored component' lines a training prints, for its progress bar."""
+    from ruamel.yaml import YAML
+
+    config = YAML(typ="safe", pure=True).load(config_file.read_text(encoding="utf-8")) or {}
+    names = [str(entry.get("name", "")).rsplit(".", 1)[-1] for entry in config.get("pipeline") or []]
+    names += [str(entry.get("name", "")) for entry in config.get("policies") or []]
+    return max(1, sum(1 for name in names if not _UNTRAINED.search(name)))
+
+
+def run_steps(
+    steps: Sequence[Step], workspace: Workspace, log_file: Path, progress: Progress, stage: str
+) -> dict[str, StepResult]:
+    """Run the steps in order in one child; every step runs even if an earlier one failed."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "bot.training.rasa_runner", *(json.dumps(list(s.command)) for s in steps)]
+    total_weight = sum(step.weight for step in steps) or 1.0
+    components = trainable_components(workspace.config_file)
+    results: dict[str, StepResult] = {}
+    done_weight, current, components_done = 0.0, -1, 0
+    started = step_started = time.monotonic()
+
+    def fraction(inside: float) -> float:
+        weight = steps[current].weight if current >= 0 else 0.0
+        return (done_weight + weight * min(inside, 0.99)) / total_weight
+
+    with (
+        log_file.open("a", encoding="utf-8") as log,
+        subprocess.Popen(
+            command,
+            cwd=workspace.root,
+            env=workspace.rasa_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        ) as child,
+    ):
+        assert child.stdout is not None
+        for line in child.stdout:
+            log.write(line)
+            marker = _MARKER.match(line)
+            if marker and marker.group(3) == "start":
+                current = int(marker.group(1)) - 1
+                step_started = started if current == 0 else time.monotonic()
+                components_done = 0
+                progress.report(stage, fraction(0), f"{steps[current].description}...")
+            elif marker and marker.group(3) == "exit":
+                step = steps[int(marker.group(1)) - 1]
+                code = int(marker.group(4) or 0)
+                results[step.label] = StepResult(step.label, code, round(time.monotonic() - step_started, 1))
+                done_weight += step.weight
+                outcome = "done" if code == 0 else f"failed with exit code {code}"
+                progress.report(stage, done_weight / total_weight, f"{step.description}: {outcome}")
+            elif (
+                current >= 0
+                and steps[current].label == "train"
+                and (message := next((m for key, m in _PREPARING.items() if key in line), None))
+            ):
+                progress.report(stage, fraction(0.02), message)
+            elif current >= 0 and steps[current].label == "train" and (found := _COMPONENT.search(line)):
+                components_done += 1
+                verb = "trained" if found.group(1).startswith("Finished") else "reused from cache"
+                progress.report(stage, fraction(components_done / components), f"{found.group(2)} {verb}")
+        child.wait()
+    missing = [step.label for step in steps if step.label not in results]
+    if missing:
+        raise RasaJobFailed(f"Rasa stopped (exit code {child.returncode}) before {', '.join(missing)}", log_file)
+    return results
+
+
+def log_tail(log_file: Path, lines: int = 25) -> str:
+    """The end of a job's log, without the progress-bar noise: for error messages."""
+    text = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    useful = [line for line in text if line.strip() and "it/s" not in line and "Processed" not in line]
+    return "\n".join(useful[-lines:])
