@@ -14,15 +14,16 @@ import logging
 import re
 from typing import Any
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix, hstack
+from scipy.sparse import csr_matrix, hstack, vstack
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,33 @@ class GuardedIntentClassifier(LogisticRegressionClassifier):
         return component  # type: ignore[return-value]
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
-        X = super()._create_X(messages).tocsr()
+        X = self._stack_features(messages)
         expected = getattr(self.clf, "n_features_in_", X.shape[1])
         if X.shape[1] < expected:  # e.g. an empty message has no regex features
             X = hstack([X, csr_matrix((X.shape[0], expected - X.shape[1]))]).tocsr()
         return X[:, :expected]
+
+    def _stack_features(self, messages: list[Message]) -> csr_matrix:
+        """The matrix Rasa's _create_X builds, built once for all messages. Rasa combines each message's
+        features on its own (a deep copy and an hstack per message and featurizer), which took a third of
+        this classifier's training time; here each featurizer's rows are stacked in one go."""
+        sparse_rows: list[list[Any]] = []
+        dense_rows: list[list[Any]] = []
+        layouts = set()
+        for message in messages:
+            # The sentence features, in the order Message.get_*_features combines them.
+            sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+            sparse = [f.features for f in sentence if f.is_sparse()]
+            dense = [f.features for f in sentence if f.is_dense()]
+            layouts.add((tuple(m.shape[-1] for m in sparse), tuple(d.shape[-1] for d in dense)))
+            sparse_rows.append(sparse)
+            dense_rows.append(dense)
+        if len(layouts) != 1 or layouts == {((), ())}:
+            return super()._create_X(messages).tocsr()  # ragged or featureless: Rasa's own way, and its errors
+        blocks = [vstack([row[i] for row in sparse_rows]) for i in range(len(sparse_rows[0]))]
+        blocks += [csr_matrix(np.vstack([row[i] for row in dense_rows])) for i in range(len(dense_rows[0]))]
+        # float64 as in Rasa's version, where every row is stacked with a float64 csr_matrix([]).
+        return hstack(blocks, format="csr", dtype="float64")
 
     def known_share(self, message: Message) -> float:
         """How much of the message the model has seen: 1 when an entity (order number, e-mail) was found."""
