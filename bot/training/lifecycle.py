@@ -46,7 +46,7 @@ from bot.store.model_records import (
 )
 from bot.training.evaluation import Verdict, compare, evaluation_steps, read_evaluation, store_evaluation
 from bot.training.progress import Progress, ProgressCallback
-from bot.training.rasa_jobs import RasaJobFailed, Step, StepResult, log_tail, run_steps
+from bot.training.rasa_jobs import RasaJobFailed, Step, StepResult, check_steps, log_tail, run_steps
 from bot.training.rasa_server import RasaServer, RasaServerError
 from bot.training.workspace import Workspace
 
@@ -199,6 +199,13 @@ def _score(
 ) -> tuple[dict[str, StepResult], Path]:
     """One child process: optionally train first, then score each record with Rasa's test commands."""
     steps = [train_step] if train_step else []
+    steps += _scoring_steps(workspace, records)
+    log_file = log_file or evaluation_dir(Path(records[0].path)).with_suffix(".log")
+    return run_steps(steps, workspace, log_file, progress, stage), log_file
+
+
+def _scoring_steps(workspace: Workspace, records: list[ModelRecord]) -> list[Step]:
+    steps: list[Step] = []
     for index, record in enumerate(records):
         steps += evaluation_steps(
             Path(record.path),
@@ -207,14 +214,17 @@ def _score(
             workspace.stories_file,
             prefix=f"{index}:",
         )
-    log_file = log_file or evaluation_dir(Path(records[0].path)).with_suffix(".log")
-    return run_steps(steps, workspace, log_file, progress, stage), log_file
+    return steps
 
 
 def _store_scores(
     workspace: Workspace, records: list[ModelRecord], results: dict[str, StepResult], log_file: Path
 ) -> None:
     fingerprint = workspace.test_set_fingerprint()
+    try:
+        check_steps(_scoring_steps(workspace, records), results, log_file)
+    except RasaJobFailed as error:
+        raise LifecycleError(f"Scoring failed: {error}") from error
     with session_scope(workspace.database_url) as session:
         for index, record in enumerate(records):
             mine = {label: r for label, r in results.items() if label.startswith(f"{index}:")}
@@ -301,9 +311,10 @@ def train_candidate(
             results, _ = _score(workspace, progress, "train", to_score, train, log_file)
         except RasaJobFailed as error:
             raise LifecycleError(f"Training failed: {error}\n{log_tail(log_file)}") from error
-        trained = results["train"]
-        if trained.exit_code != 0 or not model.exists():
-            raise LifecycleError(f"Training failed (exit code {trained.exit_code}):\n{log_tail(log_file)}")
+        trained = results.get("train")
+        if trained is None or trained.exit_code != 0 or not model.exists():
+            code = "no exit code" if trained is None else f"exit code {trained.exit_code}"
+            raise LifecycleError(f"Training failed ({code}):\n{log_tail(log_file)}")
         record.model_id = model_metadata_id(model)
         record.training_seconds = trained.seconds
         record.data_fingerprint = data_fingerprint
@@ -315,7 +326,10 @@ def train_candidate(
                 record.add_note(f"trained on the same data as model {same[0]}")
         log.info("trained model %s (%s) in %.1f s", record.id, model.name, trained.seconds)
         if evaluate:
-            _store_scores(workspace, to_score, results, log_file)
+            try:
+                _store_scores(workspace, to_score, results, log_file)
+            except LifecycleError as error:
+                raise LifecycleError(f"Model {record.id} was trained ({model.name}); {error}") from error
             record = _detached(record.id, workspace)
             log.info("model %s: %s", record.id, _describe_scores(record))
     progress.report("train", 1, f"model {record.id} trained in {record.training_seconds:.0f} s")

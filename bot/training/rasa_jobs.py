@@ -65,7 +65,8 @@ def trainable_components(config_file: Path) -> int:
 def run_steps(
     steps: Sequence[Step], workspace: Workspace, log_file: Path, progress: Progress, stage: str
 ) -> dict[str, StepResult]:
-    """Run the steps in order in one child; every step runs even if an earlier one failed."""
+    """Run the steps in order in one child, which stops at the first failed step: the results hold the
+    steps that ran (a failed one with its exit code), so a missing label means it never ran."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "bot.training.rasa_runner", *(json.dumps(list(s.command)) for s in steps)]
     total_weight = sum(step.weight for step in steps) or 1.0
@@ -118,14 +119,32 @@ def run_steps(
                 verb = "trained" if found.group(1).startswith("Finished") else "reused from cache"
                 progress.report(stage, fraction(components_done / components), f"{found.group(2)} {verb}")
         child.wait()
-    missing = [step.label for step in steps if step.label not in results]
-    if missing:
-        raise RasaJobFailed(f"Rasa stopped (exit code {child.returncode}) before {', '.join(missing)}", log_file)
+    if child.returncode != 0 and all(result.exit_code == 0 for result in results.values()):
+        # The child died outside any step's own error handling (killed, out of memory).
+        raise RasaJobFailed(f"Rasa's process ended with exit code {child.returncode}", log_file)
     return results
 
 
-def log_tail(log_file: Path, lines: int = 25) -> str:
-    """The end of a job's log, without the progress-bar noise: for error messages."""
-    text = log_file.read_text(encoding="utf-8", errors="replace").splitlines()
-    useful = [line for line in text if line.strip() and "it/s" not in line and "Processed" not in line]
-    return "\n".join(useful[-lines:])
+def check_steps(steps: Sequence[Step], results: dict[str, StepResult], log_file: Path) -> None:
+    """Raise RasaJobFailed, with the log's end, unless every step ran and succeeded."""
+    for step in steps:
+        result = results.get(step.label)
+        if result is None or result.exit_code != 0:
+            outcome = "did not run" if result is None else f"failed with exit code {result.exit_code}"
+            raise RasaJobFailed(f"{step.description} {outcome}:\n{log_tail(log_file)}", log_file)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PROBLEM = re.compile(r"error|exception|traceback|invalid|not listed|failed|can't|cannot", re.IGNORECASE)
+_NOISE = re.compile(r"it/s|Processed |is not used in any story or rule|Deprecat|declare_namespace")
+
+
+def log_tail(log_file: Path, lines: int = 20) -> str:
+    """What went wrong, from a job's log: its problem lines and its last lines, without progress bars,
+    colour codes and Rasa's routine warnings (unused responses)."""
+    text = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
+    useful = [_ANSI.sub("", line).strip() for line in text.splitlines()]
+    useful = [line for line in useful if line and not _NOISE.search(line)]
+    problems = [line for line in useful if _PROBLEM.search(line)][-lines:]
+    last = [line for line in useful[-5:] if line not in problems]
+    return "\n".join(problems + last)

@@ -3,7 +3,8 @@
 Each argument is one Rasa command line as a JSON list, e.g. '["test", "nlu", "--nlu", "tests/nlu/nb.yml"]'.
 Rasa's own CLI code runs each of them, exactly as `rasa ...` would, but the interpreter starts and
 imports TensorFlow once instead of once per command. Between commands the runner prints marker
-lines (`@@varde step N/M start|exit CODE`) that bot.training.progress reads.
+lines (`@@varde step N/M start|exit CODE`) that bot.training.rasa_jobs reads. The first command that
+fails ends the run: scoring a model that failed to train, say, would only add noise to the log.
 
 skops.io is imported before Rasa on purpose: on import it looks up each of its ~800 trusted type
 names in every module in sys.modules, which takes about 10 s once Rasa and TensorFlow are loaded and
@@ -23,7 +24,6 @@ def run_commands(commands: Sequence[Sequence[str]]) -> int:
     import skops.io  # noqa: F401  (see the module docstring: import order saves ~10 s)
     from rasa.__main__ import main as rasa_main
 
-    worst = 0
     for number, command in enumerate(commands, start=1):
         print(f"{STEP_MARKER} {number}/{len(commands)} start {json.dumps(list(command))}", flush=True)
         sys.argv = ["rasa", *command]
@@ -38,8 +38,9 @@ def run_commands(commands: Sequence[Sequence[str]]) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         print(f"{STEP_MARKER} {number}/{len(commands)} exit {code}", flush=True)
-        worst = worst or code
-    return worst
+        if code != 0:
+            return code
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from bot.settings import PROJECT_ROOT
 from bot.store.db import session_scope
 from bot.store.model_records import LIVE, RETIRED, ModelRecord, ensure_table, live_record, mark_live
 from bot.training.evaluation import compare
-from bot.training.lifecycle import LifecycleError, rollback, serving_model
+from bot.training.lifecycle import LifecycleError, list_models, rollback, serving_model, train_candidate
 from bot.training.progress import Progress, ProgressEvent
 from bot.training.workspace import Workspace
 
@@ -149,3 +149,14 @@ def test_models_list_shows_the_history_as_json(history: Workspace) -> None:
     assert result.returncode == 0, result.stderr
     assert '"macro_f1": 0.9312' in result.stdout
     assert '"status": "candidate"' in result.stdout
+
+
+def test_a_training_that_fails_says_why_and_records_no_model(data_copy: Workspace) -> None:
+    stories = data_copy.root / "data" / "rules" / "broken.yml"
+    stories.write_text('version: "3.1"\nrules:\n- rule: uses an action nobody defined\n  steps:\n'
+                       "  - intent: greet\n  - action: action_that_does_not_exist\n")  # fmt: skip
+    with pytest.raises(LifecycleError, match="Training failed") as failure:
+        train_candidate("tests", data_copy)
+    assert "action_that_does_not_exist" in str(failure.value)
+    assert list_models(data_copy) == []
+    assert not list(data_copy.models_dir.glob("*.tar.gz"))

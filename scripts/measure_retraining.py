@@ -1,0 +1,106 @@
+"""Measure how long a retrain takes: from scratch, after one new NLU example, and the alternatives.
+
+    .venv/bin/python scripts/measure_retraining.py [--rounds 2]
+
+Each round works in a fresh copy of the project's training files with a cache of its own, and times:
+  scratch       empty cache: `rasa train` through bot.training.rasa_runner (what the lifecycle runs)
+  unchanged     nothing changed: every component comes from the cache
+  one example   one new NLU example (what a trainer adds): NLU trains again, policies from the cache
+  plain rasa    the same change, by plain `python -m rasa train` (imports skops.io late: ~10 s slower)
+  finetune      another new example, `rasa train --finetune <previous> --epoch-fraction 0.2`
+  score 1 proc  rasa test nlu nb + en and rasa test core --e2e in one process (what the lifecycle runs)
+  score 3 procs the same three commands as three `python -m rasa test` processes
+The repository's own data/ is never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.training.nlu_files import add_example  # noqa: E402
+from bot.training.workspace import Workspace  # noqa: E402
+
+FILES = ("config.yml", "domain.yml", "data", "tests/nlu/nb.yml", "tests/nlu/en.yml", "tests/test_stories.yml")
+
+
+def copy_project(target: Path) -> Workspace:
+    for name in FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.exists():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return Workspace(root=target, models_dir=target / "models", cache_dir=target / "cache", rasa_urls=())
+
+
+def timed(command: list[str], workspace: Workspace, log: Path) -> float:
+    started = time.monotonic()
+    with log.open("a") as output:
+        subprocess.run(command, cwd=workspace.root, env=workspace.rasa_env(), stdout=output, stderr=output, check=True)
+    return time.monotonic() - started
+
+
+def train_args(workspace: Workspace, name: str) -> list[str]:
+    return ["train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data", "--out", "models",
+            "--fixed-model-name", name]  # fmt: skip
+
+
+def runner(*commands: list[str]) -> list[str]:
+    return [sys.executable, "-m", "bot.training.rasa_runner", *(json.dumps(c) for c in commands)]
+
+
+def one_round(number: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="varde-measure-") as folder:
+        workspace = copy_project(Path(folder))
+        log = Path(folder) / "measure.log"
+        times = {}
+        times["scratch"] = timed(runner(train_args(workspace, "scratch")), workspace, log)
+        times["unchanged"] = timed(runner(train_args(workspace, "unchanged")), workspace, log)
+        add_example("order_status", "nb", f"hvor i all verden har pakken min tatt veien {number}", workspace)
+        times["one example"] = timed(runner(train_args(workspace, "one")), workspace, log)
+        add_example("order_status", "en", f"where on earth has my parcel gone {number}", workspace)
+        times["plain rasa"] = timed([sys.executable, "-m", "rasa", *train_args(workspace, "plain")], workspace, log)
+        add_example("faq_shipping", "en", f"how quickly do parcels reach tromsø {number}", workspace)
+        finetune = [*train_args(workspace, "finetuned"), "--finetune", "models/plain.tar.gz", "--epoch-fraction", "0.2"]
+        times["finetune"] = timed(runner(finetune), workspace, log)
+        model = "models/one.tar.gz"
+        tests = [
+            ["test", "nlu", "--nlu", "tests/nlu/nb.yml", "--model", model, "--out", "r/nb", "--no-plot"],
+            ["test", "nlu", "--nlu", "tests/nlu/en.yml", "--model", model, "--out", "r/en", "--no-plot"],
+        ]
+        if workspace.stories_file.exists():
+            tests.append(["test", "core", "--e2e", "--stories", "tests/test_stories.yml", "--model", model,
+                          "--out", "r/core", "--no-plot"])  # fmt: skip
+        times["score 1 proc"] = timed(runner(*tests), workspace, log)
+        times["score 3 procs"] = sum(timed([sys.executable, "-m", "rasa", *t], workspace, log) for t in tests)
+        return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        rounds.append(one_round(number))
+        print(f"round {number}: " + ", ".join(f"{k} {v:.1f} s" for k, v in rounds[-1].items()), flush=True)
+    print("\nmedian over rounds (seconds):")
+    for key in rounds[0]:
+        print(f"  {key:14s} {statistics.median(r[key] for r in rounds):6.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
