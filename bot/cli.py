@@ -108,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     gateway = commands.add_parser("gateway", help="start the gateway: widget socket, demo page, health")
     gateway.add_argument("--port", type=int, default=None, help="default: BOT_GATEWAY_PORT (8000)")
     commands.add_parser("up", help="run the action server, Rasa and the gateway together until Ctrl-C")
+    # bench/ parses its own options (--quick, ...): nothing of it is imported unless it runs.
+    commands.add_parser("bench", help="benchmark the real service on ports of its own (bench/)", add_help=False)
     token = commands.add_parser("token", help="sign a demo customer token (development only)")
     token.add_argument("customer_id")
     token.add_argument("--ttl", type=int, default=3600)
@@ -138,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.training.commands import run as run_training_command
 
         return run_training_command(args)
+    elif args.command == "bench":
+        from bench.cli import main as bench_main
+
+        return bench_main(extra, prog="python -m bot bench")
     elif args.command == "up":
         from bot.supervisor import run_all
 

@@ -1,0 +1,197 @@
+"""The real service for the benchmark: action server, Rasa and gateway as subprocesses on free ports of their
+own, with a database of their own (a temporary SQLite file, or a temporary PostgreSQL database).
+
+Started the way `python -m bot up` starts them (all three at once, `python -m bot <part>`), so start-up
+times include the contention a real start has on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from bench.procinfo import memory_mib
+from bot.settings import PROJECT_ROOT, get_settings
+
+PARTS = ("actions", "rasa", "gateway")
+POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_json(url: str, headers: dict[str, str] | None = None, timeout: float = 3) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:  # the gateway's 503 still says which parts are up
+        try:
+            return error.code, json.load(error)
+        except ValueError:
+            return error.code, None
+
+
+@dataclass
+class Database:
+    """A database of the benchmark's own: made before the stack starts, removed when it stops."""
+
+    url: str
+    kind: str
+    _drop: str | None = None  # PostgreSQL: the database to drop at the end
+
+    @classmethod
+    def create(cls, kind: str, work_dir: Path) -> Database:
+        if kind == "sqlite":
+            return cls(f"sqlite:///{work_dir / 'varde.db'}", kind)
+        from sqlalchemy import create_engine, text
+
+        name = f"varde_bench_{secrets.token_hex(4)}"
+        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))  # name is ours, not input
+        engine.dispose()
+        return cls(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", kind, name)
+
+    def drop(self) -> None:
+        if not self._drop:
+            return
+        from sqlalchemy import create_engine, text
+
+        from bot.store.db import get_engine
+
+        get_engine(self.url).dispose()
+        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self._drop}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@dataclass
+class Stack:
+    work_dir: Path
+    database: Database
+    root: Path = PROJECT_ROOT  # the checkout whose `python -m bot` runs (another one for A/B comparisons)
+    ports: dict[str, int] = field(default_factory=lambda: {part: free_port() for part in PARTS})
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    started_at: dict[str, float] = field(default_factory=dict)
+    ready_after: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['rasa']}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['actions']}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def jwt_secret(self) -> str:
+        return get_settings().rasa_jwt_secret
+
+    def rasa_headers(self) -> dict[str, str]:
+        token = jwt.encode({"user": {"username": "bench", "role": "admin"}}, self.jwt_secret, algorithm="HS256")
+        return {"Authorization": f"Bearer {token}"}
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            BOT_ENV="development",
+            BOT_DATABASE_URL=self.database.url,
+            BOT_TRACKER_DATABASE_URL=self.database.url,  # as shipped: one database for both
+            BOT_RASA_URL=self.rasa_url,
+            BOT_ACTION_SERVER_URL=self.actions_url,
+            BOT_GATEWAY_HOST="127.0.0.1",
+            BOT_GATEWAY_PORT=str(self.ports["gateway"]),
+            # A 200-turn conversation and closed-loop customers send far more than a person types; the
+            # per-conversation limit (20/min) would refuse them, and a refusal is not what is measured.
+            BOT_MAX_MESSAGES_PER_MINUTE="100000",
+            RASA_TELEMETRY_ENABLED="false",
+        )
+        return env
+
+    def start(self) -> None:
+        for part in PARTS:
+            log = (self.work_dir / f"{part}.log").open("ab")
+            self.started_at[part] = time.monotonic()
+            self.processes[part] = subprocess.Popen(
+                [sys.executable, "-m", "bot", part, "--port", str(self.ports[part])],
+                cwd=self.root,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # stopped as a group, helpers included
+            )
+
+    def _ready(self, part: str) -> bool:
+        try:
+            if part == "actions":
+                status, body = http_json(f"{self.actions_url}/health", timeout=2)
+                return status == 200 and body.get("status") == "ok"
+            if part == "rasa":
+                status, body = http_json(f"{self.rasa_url}/status", self.rasa_headers(), timeout=2)
+                return status == 200 and bool(body.get("model_id"))
+            status, body = http_json(f"{self.gateway_url}/health", timeout=3)
+            return isinstance(body, dict) and body.get("parts", {}).get("gateway", {}).get("ok") is True
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def wait_ready(self, timeout: float = 300) -> dict[str, float]:
+        """Seconds from start until each part answers its own health check, then until /health says all ok."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for part in PARTS:
+                if part not in self.ready_after and self._ready(part):
+                    self.ready_after[part] = round(time.monotonic() - self.started_at[part], 2)
+                process = self.processes[part]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{part} exited with {process.returncode}: {self.log_tail(part)}")
+            if len(self.ready_after) == len(PARTS):
+                status, body = http_json(f"{self.gateway_url}/health")
+                if status == 200 and body.get("status") == "ok":
+                    self.ready_after["all"] = round(time.monotonic() - min(self.started_at.values()), 2)
+                    return dict(self.ready_after)
+            time.sleep(0.2)
+        raise TimeoutError(f"not ready after {timeout} s: {self.ready_after}; logs in {self.work_dir}")
+
+    def pid(self, part: str) -> int:
+        return self.processes[part].pid
+
+    def memory(self) -> dict[str, dict[str, float]]:
+        return {part: memory_mib(self.pid(part)) for part in PARTS if part in self.processes}
+
+    def log_tail(self, part: str, lines: int = 20) -> str:
+        path = self.work_dir / f"{part}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def stop(self) -> None:
+        for part in reversed(PARTS):
+            process = self.processes.pop(part, None)
+            if process is None or process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
