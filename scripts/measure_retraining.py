@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,10 +46,15 @@ def copy_project(target: Path) -> Workspace:
     return Workspace(root=target, models_dir=target / "models", cache_dir=target / "cache", rasa_urls=())
 
 
-def timed(command: list[str], workspace: Workspace, log: Path) -> float:
-    started = time.monotonic()
+CPU_SECONDS: dict[str, float] = {}  # wall-clock time suffers when others use the 2 cores; CPU time less so
+
+
+def timed(command: list[str], workspace: Workspace, log: Path, key: str = "") -> float:
+    started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     with log.open("a") as output:
         subprocess.run(command, cwd=workspace.root, env=workspace.rasa_env(), stdout=output, stderr=output, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS[key] = CPU_SECONDS.get(key, 0) + after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
     return time.monotonic() - started
 
 
@@ -66,15 +72,16 @@ def one_round(number: int) -> dict[str, float]:
         workspace = copy_project(Path(folder))
         log = Path(folder) / "measure.log"
         times = {}
-        times["scratch"] = timed(runner(train_args(workspace, "scratch")), workspace, log)
-        times["unchanged"] = timed(runner(train_args(workspace, "unchanged")), workspace, log)
+        times["scratch"] = timed(runner(train_args(workspace, "scratch")), workspace, log, "scratch")
+        times["unchanged"] = timed(runner(train_args(workspace, "unchanged")), workspace, log, "unchanged")
         add_example("order_status", "nb", f"hvor i all verden har pakken min tatt veien {number}", workspace)
-        times["one example"] = timed(runner(train_args(workspace, "one")), workspace, log)
+        times["one example"] = timed(runner(train_args(workspace, "one")), workspace, log, "one example")
         add_example("order_status", "en", f"where on earth has my parcel gone {number}", workspace)
-        times["plain rasa"] = timed([sys.executable, "-m", "rasa", *train_args(workspace, "plain")], workspace, log)
+        plain = [sys.executable, "-m", "rasa", *train_args(workspace, "plain")]
+        times["plain rasa"] = timed(plain, workspace, log, "plain rasa")
         add_example("faq_shipping", "en", f"how quickly do parcels reach tromsø {number}", workspace)
         finetune = [*train_args(workspace, "finetuned"), "--finetune", "models/plain.tar.gz", "--epoch-fraction", "0.2"]
-        times["finetune"] = timed(runner(finetune), workspace, log)
+        times["finetune"] = timed(runner(finetune), workspace, log, "finetune")
         model = "models/one.tar.gz"
         tests = [
             ["test", "nlu", "--nlu", "tests/nlu/nb.yml", "--model", model, "--out", "r/nb", "--no-plot"],
@@ -83,8 +90,10 @@ def one_round(number: int) -> dict[str, float]:
         if workspace.stories_file.exists():
             tests.append(["test", "core", "--e2e", "--stories", "tests/test_stories.yml", "--model", model,
                           "--out", "r/core", "--no-plot"])  # fmt: skip
-        times["score 1 proc"] = timed(runner(*tests), workspace, log)
-        times["score 3 procs"] = sum(timed([sys.executable, "-m", "rasa", *t], workspace, log) for t in tests)
+        times["score 1 proc"] = timed(runner(*tests), workspace, log, "score 1 proc")
+        times["score 3 procs"] = sum(
+            timed([sys.executable, "-m", "rasa", *t], workspace, log, "score 3 procs") for t in tests
+        )
         return times
 
 
@@ -96,9 +105,10 @@ def main() -> int:
     for number in range(1, args.rounds + 1):
         rounds.append(one_round(number))
         print(f"round {number}: " + ", ".join(f"{k} {v:.1f} s" for k, v in rounds[-1].items()), flush=True)
-    print("\nmedian over rounds (seconds):")
+    print("\nmedian over rounds (seconds): wall clock, and CPU time of the Rasa processes (mean)")
     for key in rounds[0]:
-        print(f"  {key:14s} {statistics.median(r[key] for r in rounds):6.1f}")
+        wall = statistics.median(r[key] for r in rounds)
+        print(f"  {key:14s} {wall:6.1f} {CPU_SECONDS[key] / len(rounds):6.1f}")
     return 0
 
 

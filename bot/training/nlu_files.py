@@ -86,7 +86,7 @@ def load_examples(path: Path) -> list[tuple[str, str]]:
 
 
 def parse_examples(content: str) -> list[tuple[str, str]]:
-    data = YAML(typ="safe", pure=True).load(content) or {}
+    data = YAML(typ="safe").load(content) or {}
     found = []
     for block in data.get("nlu") or []:
         if not isinstance(block, dict) or "intent" not in block:
@@ -101,7 +101,7 @@ def parse_examples(content: str) -> list[tuple[str, str]]:
 
 
 def known_intents(workspace: Workspace) -> list[str]:
-    domain = YAML(typ="safe", pure=True).load(workspace.domain_file.read_text(encoding="utf-8")) or {}
+    domain = YAML(typ="safe").load(workspace.domain_file.read_text(encoding="utf-8")) or {}
     return [next(iter(i)) if isinstance(i, dict) else str(i) for i in domain.get("intents") or []]
 
 

@@ -56,7 +56,7 @@ def trainable_components(config_file: Path) -> int:
     """How many 'Finished/Restored component' lines a training prints, for its progress bar."""
     from ruamel.yaml import YAML
 
-    config = YAML(typ="safe", pure=True).load(config_file.read_text(encoding="utf-8")) or {}
+    config = YAML(typ="safe").load(config_file.read_text(encoding="utf-8")) or {}
     names = [str(entry.get("name", "")).rsplit(".", 1)[-1] for entry in config.get("pipeline") or []]
     names += [str(entry.get("name", "")) for entry in config.get("policies") or []]
     return max(1, sum(1 for name in names if not _UNTRAINED.search(name)))
