@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.i18n import lang
+from bot.services.hours import parse_clock
+from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,22 @@ def customer_of(tracker: Tracker) -> str | None:
     """The verified customer id: only action_session_context sets this slot, from a valid token."""
     value = tracker.get_slot("customer_id")
     return value if isinstance(value, str) and value else None
+
+
+def latest_metadata(tracker: Tracker) -> dict[str, Any]:
+    metadata = tracker.latest_message.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def clock_of(tracker: Tracker) -> datetime | None:
+    """The moment to judge opening hours by: the gateway's BOT_CLOCK in development and tests, else now.
+
+    The gateway passes its setting with each turn (metadata "clock"); a production action server
+    ignores it, so no message can move the shop's hours.
+    """
+    if get_settings().is_production:
+        return None
+    return parse_clock(latest_metadata(tracker).get("clock"))
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -1,46 +1,93 @@
-"""Handing over to a person: on request, on a complaint, after two misunderstood messages in a row."""
+"""Handing over to a person: on request, on a complaint, on clear frustration, after two misunderstandings.
+
+When a person can join (within opening hours and an agent is available), the customer hears their
+real place in the queue and a rough wait. When no one can, the bot says so plainly and offers to take
+a message for an answer by e-mail (the ticket form, actions/tickets.py).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import SupportAction, customer_of, language_of, latest_text
+from actions.common import SupportAction, clock_of, customer_of, language_of, latest_metadata, latest_text
 from bot.i18n import format_date
-from bot.services.handoff import MINUTES_PER_WAITING_CONVERSATION, request_handoff
-from bot.services.hours import is_open, next_opening
+from bot.services import queue
+from bot.services.handoff import People, people_now, request_handoff
+from bot.services.hours import local_now
 from bot.store.db import session_scope
+from bot.store.queries import get_customer
 
 _REASON_BY_INTENT = {"request_human": "requested", "complaint": "complaint", "nlu_fallback": "misunderstood"}
 FALLBACK_INTENT = "nlu_fallback"
+TICKET_FORM = "ticket_form"
 
 
-def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
+def when_we_open(people: People, now: datetime | None, language: str) -> str:
+    """'tomorrow (Monday 7 January) 08:00', counted from the same "now" the hours were judged by."""
+    opens = people.opens
+    return f"{format_date(opens.date(), language, today=local_now(now).date())} {opens:%H:%M}"
+
+
+def handoff_reason(tracker: Tracker) -> tuple[str, str | None]:
+    """Why this turn goes to a person, and for frustration, which signals the gateway's channel saw."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name", "")
+    raw = latest_metadata(tracker).get("frustration")
+    signals = ", ".join(s for s in raw if isinstance(s, str))[:200] if isinstance(raw, list) else ""
+    if intent == "complaint":
+        return "complaint", None
+    if signals:
+        return "frustration", signals
+    return _REASON_BY_INTENT.get(intent, "requested"), None
+
+
+def hand_over(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, detail: str | None = None
+) -> list[dict[str, Any]]:
     """Store the request and tell the customer honestly what happens next."""
     language = language_of(tracker)
+    customer_id = customer_of(tracker)
+    now = clock_of(tracker)
     with session_scope() as session:
-        request, waiting = request_handoff(
-            session, tracker.sender_id, customer_of(tracker), reason, language, latest_text(tracker)
+        people = people_now(session, now)
+        request = request_handoff(
+            session,
+            tracker.sender_id,
+            customer_id,
+            reason,
+            language,
+            latest_text(tracker),
+            queued=people.can_join,
+            detail=detail,
         )
         request_id = request.id
+        place = queue.position(session, tracker.sender_id, customer_id) if people.can_join else 0
+        customer = get_customer(session, customer_id) if customer_id else None
+        email_on_file = customer.email if customer else None
     if reason == "complaint":
         dispatcher.utter_message(response="utter_handoff_complaint")
-    if is_open():
+    elif reason == "frustration":
+        dispatcher.utter_message(response="utter_handoff_frustration")
+    if people.can_join:
         dispatcher.utter_message(
             response="utter_handoff_queued",
-            position=waiting,
-            wait_minutes=max(1, waiting) * MINUTES_PER_WAITING_CONVERSATION,
+            position=place,
+            wait_minutes=queue.estimated_wait_minutes(place, people.agents),
         )
+        # The gateway acts on this payload (the conversation joins the queue); Rasa only records it.
+        dispatcher.utter_message(json_message={"handoff": {"request_id": request_id, "reason": reason, "queued": True}})
+        return []
+    if people.open:
+        dispatcher.utter_message(response="utter_handoff_nobody_available")
     else:
-        opening = next_opening()
-        dispatcher.utter_message(
-            response="utter_handoff_closed", opens=f"{format_date(opening.date(), language)} {opening:%H:%M}"
-        )
-    # The gateway acts on this payload; Rasa itself only records it.
-    dispatcher.utter_message(json_message={"handoff": {"request_id": request_id, "reason": reason}})
-    return []
+        dispatcher.utter_message(response="utter_handoff_closed", opens=when_we_open(people, now, language))
+    dispatcher.utter_message(json_message={"handoff": {"request_id": request_id, "reason": reason, "queued": False}})
+    # A signed-in customer is answered at the address the shop has; a guest is asked for one.
+    return [SlotSet("ticket_email", email_on_file), SlotSet("ticket_message", None), FollowupAction(TICKET_FORM)]
 
 
 class ActionHandoff(SupportAction):
@@ -48,8 +95,8 @@ class ActionHandoff(SupportAction):
         return "action_handoff"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name", "")
-        return hand_over(dispatcher, tracker, _REASON_BY_INTENT.get(intent, "requested"))
+        reason, detail = handoff_reason(tracker)
+        return hand_over(dispatcher, tracker, reason, detail)
 
 
 def misunderstood_in_a_row(tracker: Tracker) -> int:

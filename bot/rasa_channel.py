@@ -6,7 +6,12 @@ beside the plain `rest:` channel, which stays as it is. One request returns
     {"messages": [...], "intent": "order_status", "confidence": 0.93, "language": "nb"}
 
 so the gateway can write intent, confidence and language into its transcript without a second call
-to Rasa. The channel runs inside the Rasa process; the gateway proves itself with the same JWT
+to Rasa. It also looks for clear frustration in each typed message (angry words, shouting, the same
+question again; bot/services/frustration.py) and hands such a turn to a person; the answer then
+carries `"frustration": ["shouting", ...]`. For "the same question again" the gateway sends, in the
+metadata, the customer's last few turns that the bot answered (`earlier_turns`).
+
+The channel runs inside the Rasa process; the gateway proves itself with the same JWT
 (`Authorization: Bearer`, HS256, BOT_RASA_JWT_SECRET) that protects Rasa's HTTP API.
 """
 
@@ -14,6 +19,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import jwt
@@ -23,11 +30,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.services.frustration import EarlierTurn, assess
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 CHANNEL_NAME = "gateway"
+
+
+# A frustrated message is handled as this intent: the handoff rules take it from there.
+ESCALATION_INTENT = "request_human"
 
 
 def _authorised(request: Request, secret: str) -> bool:
@@ -68,13 +80,92 @@ class GatewayInput(RestInput):
                 return response.json({"error": "sender and message are required strings"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
 
+            agent = request.app.ctx.agent
+            turn = await understand(agent, sender_id, text, metadata)
             collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender_id, input_channel=CHANNEL_NAME, metadata=metadata)
+            message = UserMessage(
+                text,
+                collector,
+                sender_id,
+                parse_data=turn.parse_data,
+                input_channel=CHANNEL_NAME,
+                metadata=turn.metadata,
+            )
             # Unlike RestInput, an exception is a 500 here: the gateway must know the turn failed.
             await on_new_message(message)
-            return response.json({"messages": collector.messages, **await _understanding(request, sender_id)})
+            understanding = await _understanding(request, sender_id)
+            if turn.nlu_intent is not None:
+                # What NLU itself made of the message (the transcript and the trainers' inbox want that),
+                # not the request_human a frustrated turn was turned into.
+                understanding.update(intent=turn.nlu_intent, confidence=turn.nlu_confidence)
+            extra = {"frustration": list(turn.frustration)} if turn.frustration else {}
+            return response.json({"messages": collector.messages, **understanding, **extra})
 
         return webhook
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A message ready for the dialogue: its NLU result (None: let Rasa parse it) and metadata."""
+
+    parse_data: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+    nlu_intent: str | None = None
+    nlu_confidence: float | None = None
+    frustration: tuple[str, ...] = ()
+
+
+async def understand(agent: Any, sender_id: str, text: str, metadata: dict[str, Any] | None) -> Turn:
+    """Parse a typed message and look for clear frustration (bot/services/frustration.py).
+
+    A frustrated message goes on as `request_human`, so the dialogue's handoff rules apply wherever the
+    conversation is (a form included); the signals travel in its metadata, for action_handoff to give
+    the reason. Button payloads ("/intent") are the customer's clicks: parsed by Rasa as always.
+    """
+    if text.startswith("/") or not text.strip():
+        return Turn(None, metadata)
+    parse_data = await agent.parse_message(text)
+    intent = parse_data.get("intent") or {}
+    name, confidence = intent.get("name"), intent.get("confidence")
+    assessment = assess(text, name, earlier_turns(metadata), datetime.now(timezone.utc))
+    turn = Turn(parse_data, metadata, name, confidence)
+    if not assessment.frustrated or name == "complaint":
+        return turn  # a complaint goes to a person anyway, as a complaint
+    log.info("conversation %s: frustration (%s); handing over", sender_id, assessment.describe())
+    escalated = {**parse_data, "intent": {"name": ESCALATION_INTENT, "confidence": 1.0}}
+    return Turn(
+        escalated,
+        {**(metadata or {}), "frustration": list(assessment.signals)},
+        name,
+        confidence,
+        assessment.signals,
+    )
+
+
+def earlier_turns(metadata: dict[str, Any] | None) -> list[EarlierTurn]:
+    """The customer's last few messages that the bot answered, oldest first, as the gateway saw them.
+
+    The gateway's transcript, not Rasa's tracker, knows what the customer was really shown: a question
+    that got "I'm having trouble right now" was never answered, and asking it again is no repeat.
+    """
+    raw = (metadata or {}).get("earlier_turns")
+    if not isinstance(raw, list):
+        return []
+    turns = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            continue
+        intent = item.get("intent") if isinstance(item.get("intent"), str) else None
+        turns.append(EarlierTurn(item["text"], intent, _moment(item.get("at"))))
+    return turns
+
+
+def _moment(value: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 async def _understanding(request: Request, sender_id: str) -> dict[str, Any]:

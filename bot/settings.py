@@ -83,6 +83,12 @@ class Settings:
     # How long Rasa may take over one turn before the customer is told something is wrong; the
     # protocol promises an answer within 10 s.
     rasa_timeout: float = field(default_factory=lambda: _env_float("BOT_RASA_TIMEOUT", 8.0))
+    # Where gateway processes tell each other about conversations and the agents' queue: empty for one
+    # process (in-process delivery), or a Redis URL such as redis://127.0.0.1:6379/0 for several.
+    broker_url: str = field(default_factory=lambda: _env("BOT_BROKER_URL", ""))
+    # Development and tests only: the moment (ISO 8601 with offset) customer-service hours are judged
+    # by, e.g. 2030-01-08T11:00:00+01:00. The gateway passes it with each turn; production refuses it.
+    clock: str = field(default_factory=lambda: _env("BOT_CLOCK", ""))
 
     @property
     def gateway_url(self) -> str:
@@ -107,6 +113,8 @@ class Settings:
                 problems.append(f"{name} still has its demo value")
             elif len(secret) < 32:
                 problems.append(f"{name} must be at least 32 characters")
+        if self.clock:
+            problems.append("BOT_CLOCK is for development and tests only")
         if problems:
             raise SettingsError("Refusing a production start: " + "; ".join(problems))
 

@@ -13,8 +13,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import WSCloseCode, web
 
+from bot.console.keys import HUB
+from bot.console.routes import console_ctx, setup_console
+from bot.gateway.broker import CONSOLE, CONVERSATION, make_broker
 from bot.gateway.database import Database
-from bot.gateway.keys import DATABASE, HTTP, RASA, RELAY, SETTINGS, SOCKETS
+from bot.gateway.keys import BROKER, DATABASE, HTTP, RASA, RELAY, SETTINGS, SOCKETS
 from bot.gateway.middlewares import setup_middlewares
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.relay import Relay
@@ -44,11 +47,32 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def broker_ctx(app: web.Application) -> AsyncIterator[None]:
+    broker = make_broker(app[SETTINGS].broker_url)
+    app[BROKER] = broker
+    yield
+    await broker.close()
+
+
 async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
-    relay = Relay(app[DATABASE], app[RASA], app[SETTINGS])
+    relay = Relay(app[DATABASE], app[RASA], app[SETTINGS], app[BROKER])
     app[RELAY] = relay
     yield
     await relay.close()
+
+
+async def events_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Other gateway processes' events, once everything that delivers them exists."""
+    relay, hub = app[RELAY], app[HUB]
+
+    def deliver(topic: str, event: dict) -> None:
+        if topic == CONVERSATION:
+            relay.deliver_remote(event)
+        elif topic == CONSOLE:
+            hub.deliver_remote(event)
+
+    await app[BROKER].start(deliver)
+    yield
 
 
 async def close_sockets(app: web.Application) -> None:
@@ -62,10 +86,11 @@ def init_app(settings: Settings | None = None) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app[SOCKETS] = weakref.WeakSet()
-    app.cleanup_ctx.extend([database_ctx, http_ctx, relay_ctx])
+    app.cleanup_ctx.extend([database_ctx, http_ctx, broker_ctx, relay_ctx, console_ctx, events_ctx])
     app.on_shutdown.append(close_sockets)
     setup_routes(app)
     setup_middlewares(app)
+    setup_console(app, settings)
     return app
 
 
@@ -73,6 +98,7 @@ def run(port: int | None = None) -> None:
     settings = get_settings()
     settings.check_production()
     port = port or settings.gateway_port
-    log.info("gateway on http://%s:%d (Rasa %s, action server %s)", settings.gateway_host, port,
-             settings.rasa_url, settings.action_server_url)  # fmt: skip
+    log.info("gateway on http://%s:%d (Rasa %s, action server %s, %s); agent console at /console",
+             settings.gateway_host, port, settings.rasa_url, settings.action_server_url,
+             "broker " + settings.broker_url.split("@")[-1] if settings.broker_url else "one process")  # fmt: skip
     web.run_app(init_app(settings), host=settings.gateway_host, port=port, print=None)

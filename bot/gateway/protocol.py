@@ -122,6 +122,8 @@ def message_frame(message: Message) -> dict[str, Any]:
     }
     if message.role == "bot":
         frame["buttons"] = message.buttons or []
+    if message.role == "agent" and message.author:
+        frame["author"] = message.author
     if message.client_id:
         frame["client_id"] = message.client_id
     return frame
@@ -129,6 +131,11 @@ def message_frame(message: Message) -> dict[str, Any]:
 
 def typing_frame(role: str, on: bool) -> dict[str, Any]:
     return {"type": "typing", "role": role, "on": on}
+
+
+def state_frame(state: str) -> dict[str, Any]:
+    """Who has the conversation now: "bot", "queued", "agent" or "closed"."""
+    return {"type": "state", "state": state}
 
 
 def error_frame(code: str, message: str, client_id: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import jwt
@@ -34,6 +35,7 @@ class RasaReply:
     intent: str | None
     confidence: float | None
     language: str | None
+    frustration: tuple[str, ...] = ()  # what the channel heard in the message (bot/services/frustration.py)
 
 
 def _exact(seconds: float) -> aiohttp.ClientTimeout:
@@ -51,6 +53,10 @@ def _float_or_none(value: object) -> float | None:
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(s for s in value if isinstance(s, str)) if isinstance(value, list) else ()
 
 
 class RasaClient:
@@ -89,7 +95,23 @@ class RasaClient:
             intent=_str_or_none(data.get("intent")),
             confidence=_float_or_none(data.get("confidence")),
             language=_str_or_none(data.get("language")),
+            frustration=_strings(data.get("frustration")),
         )
+
+    async def append_events(self, conversation_id: str, events: list[dict[str, Any]], timeout: float) -> None:
+        """Add events to a conversation's tracker (POST /conversations/{id}/tracker/events); raises
+        RasaUnavailable. Used for an agent's turns, so the bot knows what was said when it takes over."""
+        url = f"{self._base_url}/conversations/{quote(conversation_id, safe='')}/tracker/events"
+        try:
+            async with self._http.post(
+                url, json=events, params={"include_events": "NONE"}, headers=self._headers, timeout=_exact(timeout)
+            ) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"http {response.status}")
+        except asyncio.TimeoutError as error:
+            raise RasaUnavailable("timeout") from error
+        except aiohttp.ClientError as error:
+            raise RasaUnavailable(type(error).__name__) from error
 
     async def status(self, timeout: float = 2.0) -> dict[str, Any]:
         """Rasa's GET /status (which model is loaded); raises on any failure."""

@@ -8,6 +8,10 @@
 - Failure: Rasa down, slow, failing, or answering nothing (the action server is down) all give the
   customer the same clear system message within the timeout (BOT_RASA_TIMEOUT); the customer's turn
   stays stored, and turns queued behind a failed one are covered by the same message.
+- People: a reply with the custom payload {"handoff": {"queued": true}} puts the conversation in the
+  queue; while an agent has it, customer turns are stored and shown to the agent, never sent to Rasa.
+- Several processes: everything broadcast here goes to this process's sockets and, through the broker
+  (bot/gateway/broker.py), to the other gateway processes' sockets of the same conversation.
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ import logging
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from bot.gateway.broker import CONVERSATION, Broker, LocalBroker
 from bot.gateway.database import Database
-from bot.gateway.protocol import error_frame, typing_frame
+from bot.gateway.protocol import error_frame, state_frame, typing_frame
 from bot.gateway.rasa_client import RasaClient, RasaReply, RasaUnavailable
 from bot.gateway.texts import text
+from bot.services import assignment
 from bot.settings import Settings
 from bot.store import transcript
 from bot.store.conversations import Message
@@ -47,10 +55,13 @@ class Turn:
 
 
 class Relay:
-    def __init__(self, db: Database, rasa: RasaClient, settings: Settings) -> None:
+    def __init__(self, db: Database, rasa: RasaClient, settings: Settings, broker: Broker | None = None) -> None:
         self._db = db
         self._rasa = rasa
         self._settings = settings
+        self._broker: Broker = broker or LocalBroker()
+        # Called when the queue or the tickets change, so agents' consoles refresh (bot/console/hub.py).
+        self.on_desk_change: Callable[[], None] = lambda: None
         self._subscribers: dict[str, set[Subscriber]] = {}
         # Locks live while someone holds or waits on them; idle conversations cost nothing.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -69,9 +80,32 @@ class Relay:
                 del self._subscribers[conversation_id]
 
     def _broadcast(self, conversation_id: str, items: list[Message] | list[dict[str, Any]]) -> None:
+        self._deliver(conversation_id, items)
+        for item in items:
+            if isinstance(item, Message):
+                self._broker.publish(CONVERSATION, {"kind": "message", "message": message_event(item)})
+            else:
+                self._broker.publish(CONVERSATION, {"kind": "frame", "conversation_id": conversation_id, "frame": item})
+
+    def _deliver(self, conversation_id: str, items: list[Message] | list[dict[str, Any]]) -> None:
         for subscriber in list(self._subscribers.get(conversation_id, ())):
             for item in items:
                 subscriber.push(item)
+
+    def deliver_remote(self, event: dict[str, Any]) -> None:
+        """An event another gateway process broadcast: to this process's sockets of that conversation."""
+        if event.get("kind") == "message" and isinstance(event.get("message"), dict):
+            message = message_from_event(event["message"])
+            self._deliver(message.conversation_id, [message])
+        elif event.get("kind") == "frame" and isinstance(event.get("frame"), dict):
+            self._deliver(str(event.get("conversation_id")), [event["frame"]])
+
+    def typing(self, conversation_id: str, role: str, on: bool) -> None:
+        """The customer or the agent is typing: shown on the other side (each socket keeps what it shows)."""
+        self._broadcast(conversation_id, [typing_frame(role, on)])
+
+    def state_changed(self, conversation_id: str, state: str) -> None:
+        self._broadcast(conversation_id, [state_frame(state)])
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
@@ -149,9 +183,14 @@ class Relay:
         if conversation is None:
             return True
         if conversation.state == "agent":
-            # A person has the conversation: the bot stays silent (delivery to the agent is the console's).
-            log.info("conversation %s: customer turn seq=%d held for the agent", conversation_id, message.seq)
+            # A person has the conversation: the bot stays silent; the agent's console got the message
+            # with everyone else watching the conversation.
+            log.info("conversation %s: customer turn seq=%d is for the agent", conversation_id, message.seq)
             return True
+        if conversation.state == "closed" and await self._db.run(assignment.reopen, conversation_id):
+            # An agent closed it, and the customer writes again: the bot carries on.
+            log.info("conversation %s: closed conversation reopened with the bot", conversation_id)
+            self.state_changed(conversation_id, "bot")
         self._broadcast(conversation_id, [typing_frame("bot", True)])
         started = time.monotonic()
         try:
@@ -162,15 +201,20 @@ class Relay:
     async def _answer(self, turn: Turn, state: str, language: str, started: float) -> bool:
         message = turn.message
         conversation_id = message.conversation_id
+        earlier = await self._db.run(transcript.answered_customer_turns, conversation_id, message.seq)
+        metadata = {**turn.metadata, "earlier_turns": [_earlier_turn(m) for m in earlier]}
         try:
             reply = await self._rasa.send(
-                conversation_id, message.payload or message.text, turn.metadata, self._settings.rasa_timeout
+                conversation_id, message.payload or message.text, metadata, self._settings.rasa_timeout
             )
         except RasaUnavailable as failure:
             await self._tell_unavailable(conversation_id, language, failure, started, message.seq)
             return False
         # NLU ran even when the actions then failed: keep what it understood either way.
         await self._db.run(transcript.record_understanding, message.id, reply.intent, reply.confidence, reply.language)
+        if reply.frustration:
+            log.info("conversation %s: seq=%d sounded frustrated (%s)", conversation_id, message.seq,
+                     ", ".join(reply.frustration))  # fmt: skip
         language = reply.language or language
         shown, custom = _split_reply(reply)
         if not shown and not custom:
@@ -211,15 +255,77 @@ class Relay:
 
     async def _act_on(self, conversation_id: str, state: str, payload: dict[str, Any]) -> None:
         """Custom payloads are how actions tell the gateway something (DESIGN.md)."""
-        if "handoff" in payload and state == "bot":
-            await self._db.run(transcript.set_state, conversation_id, "queued")
-            log.info("conversation %s: handed over, now queued", conversation_id)
+        handoff = payload.get("handoff")
+        if isinstance(handoff, dict):
+            if handoff.get("queued", True) is False:
+                # No one can join: the bot offers to take a message (a ticket); nothing to queue.
+                log.info("conversation %s: handoff (%s) with no one to join", conversation_id, handoff.get("reason"))
+            elif await self._db.run(assignment.enqueue, conversation_id):
+                log.info("conversation %s: handed over (%s), now queued", conversation_id, handoff.get("reason"))
+                self.state_changed(conversation_id, "queued")
+                self.on_desk_change()
+        ticket = payload.get("ticket")
+        if isinstance(ticket, dict):
+            log.info("conversation %s: message taken as ticket %s", conversation_id, ticket.get("id"))
+            if await self._db.run(assignment.leave_queue, conversation_id):
+                self.state_changed(conversation_id, "bot")
+            self.on_desk_change()
 
     async def close(self) -> None:
         tasks = list(self._workers.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    """A transcript message as the broker carries it to other gateway processes."""
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "role": message.role,
+        "text": message.text,
+        "payload": message.payload,
+        "buttons": message.buttons,
+        "client_id": message.client_id,
+        "author": message.author,
+        "language": message.language,
+        "created_at": _utc(message.created_at).isoformat(),
+    }
+
+
+def message_from_event(data: dict[str, Any]) -> Message:
+    """The message again, detached from any database session: for sockets to send, never to save."""
+    return Message(
+        id=data.get("id"),
+        conversation_id=str(data["conversation_id"]),
+        seq=int(data["seq"]),
+        role=str(data["role"]),
+        text=str(data.get("text") or ""),
+        payload=data.get("payload"),
+        buttons=data.get("buttons"),
+        client_id=data.get("client_id"),
+        author=data.get("author"),
+        language=data.get("language"),
+        created_at=datetime.fromisoformat(data["created_at"]),
+    )
+
+
+# Enough of an earlier turn to tell whether it is asked again (bot/services/frustration.py).
+EARLIER_TURN_CHARS = 300
+
+
+def _earlier_turn(message: Message) -> dict[str, Any]:
+    return {
+        "text": message.text[:EARLIER_TURN_CHARS],
+        "intent": message.intent,
+        "at": _utc(message.created_at).isoformat(),
+    }
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _split_reply(reply: RasaReply) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

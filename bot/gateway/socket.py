@@ -97,6 +97,8 @@ class WidgetConnection:
 
     # --- the relay pushes here -----------------------------------------------------------------
     def push(self, item: Message | dict[str, Any]) -> None:
+        if isinstance(item, dict) and item.get("type") == "typing" and item.get("role") == "customer":
+            return  # the customer's own typing is for the agent's console
         if self._outbox.qsize() >= MAX_QUEUED_FRAMES:
             log.warning("socket of conversation %s is not reading; closing it", self.conversation_id)
             asyncio.get_running_loop().create_task(self.ws.close(code=WSCloseCode.POLICY_VIOLATION))
@@ -134,8 +136,9 @@ class WidgetConnection:
                 await self._hello(frame)
             elif isinstance(frame, CustomerMessage):
                 await self._message(frame)
-            elif isinstance(frame, Typing):
-                pass  # for agents, once a person can have the conversation
+            elif isinstance(frame, Typing) and self.conversation_id:
+                # Shown in the console of an agent who has the conversation; no one else watches it.
+                self.relay.typing(self.conversation_id, "customer", frame.on)
         except FrameError as refused:
             self._refuse(refused)
         except SQLAlchemyError:
@@ -193,6 +196,8 @@ class WidgetConnection:
         metadata: dict[str, Any] = {"language": self.page_language or self.language}
         if self.customer_token:
             metadata["customer_token"] = self.customer_token
+        if self.settings.clock:
+            metadata["clock"] = self.settings.clock  # development and tests: the hours' "now"
         self.relay.submit(Turn(outcome.message, metadata))
 
     # --- writing -------------------------------------------------------------------------------

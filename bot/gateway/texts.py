@@ -29,6 +29,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "nb": "Chatten kan ikke brukes fra denne siden.",
         "en": "The chat can't be used from this page.",
     },
+    # A person and the bot taking turns (bot/console/desk.py).
+    "agent_joined": {
+        "nb": "{agent} fra kundeservice har kommet inn i chatten.",
+        "en": "{agent} from customer service has joined the chat.",
+    },
+    "agent_handed_back": {
+        "nb": "{agent} har gitt chatten tilbake til assistenten. Spør gjerne om noe mer.",
+        "en": "{agent} has handed the chat back to the assistant. Just ask if there's anything else.",
+    },
+    "agent_closed": {
+        "nb": "{agent} har avsluttet chatten. Takk for at du tok kontakt!",
+        "en": "{agent} has closed the chat. Thank you for getting in touch!",
+    },
 }
 
 

@@ -17,6 +17,17 @@ def _span(value: str) -> tuple[time, time] | None:
     return time.fromisoformat(start), time.fromisoformat(end)
 
 
+def parse_clock(value: object) -> datetime | None:
+    """A fixed "now" for development and tests (setting BOT_CLOCK): ISO 8601 with its offset, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
 def local_now(now: datetime | None = None) -> datetime:
     zone = ZoneInfo(shop_info()["timezone"])
     return (now or datetime.now(tz=zone)).astimezone(zone)

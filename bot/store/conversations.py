@@ -23,6 +23,9 @@ class Conversation(Base):
     customer_id: Mapped[str | None] = Column(String(20), index=True)
     language: Mapped[str] = Column(String(5), nullable=False)
     state: Mapped[str] = Column(String(10), nullable=False, default="bot")
+    # The agent who has it while state is "agent": claimed by a conditional UPDATE (bot/services/assignment.py).
+    agent_username: Mapped[str | None] = Column(String(64), index=True)
+    queued_at: Mapped[datetime | None] = Column(DateTime(timezone=True))  # when it joined the queue
     # The seq of the newest message: raising it is how a writer claims the next seq (see transcript.py).
     last_seq: Mapped[int] = Column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
@@ -49,6 +52,7 @@ class Message(Base):
     payload: Mapped[str | None] = Column(Text)  # a customer's button payload, sent to Rasa instead of text
     buttons: Mapped[list[dict[str, Any]] | None] = Column(JSON)  # a bot turn's quick replies
     client_id: Mapped[str | None] = Column(String(64))  # the widget's id for a customer turn
+    author: Mapped[str | None] = Column(String(200))  # an agent turn's sender, by the name the customer sees
     language: Mapped[str | None] = Column(String(5))
     # What NLU made of a customer turn; None while Rasa has not answered (or could not).
     intent: Mapped[str | None] = Column(String(100))

@@ -7,12 +7,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import get_settings
-from bot.store import conversations, staff  # noqa: F401  (their tables join Base.metadata)
+from bot.store import conversations, desk, staff  # noqa: F401  (their tables join Base.metadata)
 from bot.store.models import Base
 
 
@@ -55,7 +55,35 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 
 
 def create_schema(url: str | None = None) -> None:
-    Base.metadata.create_all(get_engine(url))
+    engine = get_engine(url)
+    Base.metadata.create_all(engine)
+    add_missing_columns(engine)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add nullable columns that a newer release declares to tables an older one created.
+
+    create_all makes missing tables only; this keeps an existing database (a developer's, a demo's)
+    working after a release that added columns, without a migration tool. Only nullable columns
+    without server defaults are added, which every database accepts as a plain ALTER TABLE ADD COLUMN.
+    """
+    existing = inspect(engine)
+    added: list[str] = []
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            if not existing.has_table(table.name):
+                continue
+            present = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present or not column.nullable or column.server_default is not None:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                preparer = engine.dialect.identifier_preparer
+                connection.execute(
+                    text(f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN {preparer.quote(column.name)} {kind}")
+                )
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def drop_schema(url: str | None = None) -> None:

@@ -134,10 +134,18 @@ class HandoffRequest(Base):
     conversation_id: Mapped[str] = Column(String(200), nullable=False, index=True)
     customer_id: Mapped[str | None] = Column(ForeignKey("customers.id"))
     reason: Mapped[str] = Column(String(40), nullable=False)  # requested|misunderstood|complaint|frustration
+    # What made it frustration, e.g. "shouting, repeat" (bot/services/frustration.py); None otherwise.
+    detail: Mapped[str | None] = Column(String(200))
     language: Mapped[str] = Column(String(5), nullable=False)
     last_message: Mapped[str] = Column(Text, nullable=False, default="")
+    # waiting (in the queue) -> claimed -> handed_back | closed; or unattended (no one there) -> ticket.
     status: Mapped[str] = Column(String(20), nullable=False, default="waiting")
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    agent_username: Mapped[str | None] = Column(String(64), index=True)  # who claimed it
+    claimed_at: Mapped[datetime | None] = Column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = Column(DateTime(timezone=True))  # handed back or closed
+    resolution: Mapped[str | None] = Column(String(40))  # how the agent closed it (bot/services/assignment.py)
+    resolution_note: Mapped[str | None] = Column(Text)
 
 
 class SeedInfo(Base):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.store.models import (
     Customer,
-    HandoffRequest,
     LoyaltyAccount,
     Order,
     ReturnRequest,
@@ -75,9 +74,3 @@ def customer_returns(session: Session, customer_id: str) -> Sequence[ReturnReque
         .scalars()
         .all()
     )
-
-
-def waiting_handoffs(session: Session) -> int:
-    return session.execute(
-        select(func.count()).select_from(HandoffRequest).where(HandoffRequest.status == "waiting")
-    ).scalar_one()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any, Literal
 
 from sqlalchemy import func, select, update
@@ -29,6 +30,7 @@ class NewMessage:
     text: str
     buttons: list[dict[str, Any]] | None = None
     language: str | None = None
+    author: str | None = None  # an agent's name, as the customer sees it
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,28 @@ def messages_after(
     if upto_seq is not None:
         query = query.where(Message.seq <= upto_seq)
     return list(session.execute(query.order_by(Message.seq)).scalars())
+
+
+def answered_customer_turns(session: Session, conversation_id: str, before_seq: int, limit: int = 3) -> list[Message]:
+    """The customer's last `limit` typed turns before `before_seq` that the bot answered, oldest first.
+
+    Answered means the next turn after it is the bot's: not a system message ("I'm having trouble"),
+    and not an agent's. Button clicks (payloads) are left out: they are choices, not questions.
+    """
+    recent = list(
+        session.execute(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.seq < before_seq)
+            .order_by(Message.seq.desc())
+            .limit(limit * 6)
+        ).scalars()
+    )[::-1]
+    answered = [
+        message
+        for message, following in pairwise(recent)
+        if message.role == "customer" and not message.payload and following.role == "bot"
+    ]
+    return answered[-limit:]
 
 
 def _claim_seqs(session: Session, conversation_id: str, count: int) -> int:
@@ -160,6 +184,7 @@ def append_messages(session: Session, conversation_id: str, new: list[NewMessage
             text=item.text,
             buttons=item.buttons,
             language=item.language,
+            author=item.author,
         )
         for offset, item in enumerate(new)
     ]

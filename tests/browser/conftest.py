@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -55,19 +56,23 @@ def _health(url: str) -> dict[str, Any] | None:
         return None
 
 
-@pytest.fixture(scope="session")
-def gateway(rasa_stack: RasaStack) -> Iterator[str]:
-    """The real gateway (`python -m bot gateway`) in front of the test run's Rasa stack; yields its URL."""
-    url = f"http://127.0.0.1:{GATEWAY_PORT}"
-    env = dict(rasa_stack.env)  # same database, Rasa and action server as the rest of the run
+@contextmanager
+def running_gateway(rasa_stack: RasaStack, port: int, name: str = "gateway", **settings: str) -> Iterator[str]:
+    """A real gateway process (`python -m bot gateway`) in front of the run's Rasa stack; yields its URL.
+
+    Same database, Rasa and action server as the rest of the run; `settings` are extra BOT_* variables.
+    """
+    url = f"http://127.0.0.1:{port}"
+    env = dict(rasa_stack.env)
     env.update(
         BOT_RASA_URL=rasa_stack.rasa_url,
         BOT_ACTION_SERVER_URL=rasa_stack.actions_url,
         BOT_ALLOWED_ORIGINS=f"{url},{SHOP_SITE}",
+        **settings,
     )
-    log_path = rasa_stack.log_dir / "gateway.log"
+    log_path = rasa_stack.log_dir / f"{name}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "gateway", "--port", str(GATEWAY_PORT)],
+        [sys.executable, "-m", "bot", "gateway", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log_path.open("ab"),
@@ -91,6 +96,13 @@ def gateway(rasa_stack: RasaStack) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def gateway(rasa_stack: RasaStack) -> Iterator[str]:
+    """The real gateway in front of the test run's Rasa stack; yields its URL."""
+    with running_gateway(rasa_stack, GATEWAY_PORT) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

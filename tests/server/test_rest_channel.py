@@ -133,7 +133,8 @@ def test_points_signed_in_and_anonymous(stack: RasaStack) -> None:
 def test_asking_for_a_person_stores_a_handoff(stack: RasaStack) -> None:
     sender = conversation()
     reply = stack.chat(sender, "kan jeg få snakke med et menneske?", token=sign_customer_token("C-1003"))
-    assert "køen" in texts(reply) or "åpner" in texts(reply)
+    # Honest about what happens next: a place in the queue, or no one there now (closed, or no agent free).
+    assert any(words in texts(reply) for words in ("køen", "Vi åpner", "Ingen i kundeservice er ledige")), reply
     with session_scope() as session:
         request = session.execute(select(HandoffRequest).where(HandoffRequest.conversation_id == sender)).scalar_one()
     assert (request.customer_id, request.reason) == ("C-1003", "requested")

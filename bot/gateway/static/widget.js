@@ -22,7 +22,7 @@
     nb: {
       open: "Chat med oss", close: "Lukk chatten", title: "Kundeservice",
       log: "Samtale", input: "Skriv en melding", send: "Send", placeholder: "Skriv en melding …",
-      typing: "Assistenten skriver …", suggestions: "Forslag", you: "Du", bot: "Assistent",
+      typing: "Assistenten skriver …", typingAgent: "Kundeservice skriver …", suggestions: "Forslag", you: "Du", bot: "Assistent",
       agent: "Kundebehandler", system: "Melding", connecting: "Kobler til …",
       offline: "Du er frakoblet. Vi prøver igjen, og meldingene dine sendes når forbindelsen er tilbake.",
       pending: "Sendes …", failed: "Ikke sendt", queued: "Du står i kø for å snakke med en av oss.",
@@ -32,7 +32,7 @@
     en: {
       open: "Chat with us", close: "Close the chat", title: "Customer service",
       log: "Conversation", input: "Type a message", send: "Send", placeholder: "Type a message …",
-      typing: "The assistant is typing …", suggestions: "Suggestions", you: "You", bot: "Assistant",
+      typing: "The assistant is typing …", typingAgent: "Customer service is typing …", suggestions: "Suggestions", you: "You", bot: "Assistant",
       agent: "Agent", system: "Notice", connecting: "Connecting …",
       offline: "You're offline. We keep trying, and your messages will be sent when the connection is back.",
       pending: "Sending …", failed: "Not sent", queued: "You're in the queue to talk to one of us.",
@@ -324,7 +324,11 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
         this.quiet();
         this.add(f);
       } else if (f.type === "typing") {
-        this.showTyping(!!f.on);
+        this.showTyping(!!f.on, f.role);
+      } else if (f.type === "state") {
+        // Who has the chat now. The transcript says it in words ("Anne has joined"), so only note it;
+        // a "closed" here is where a rating prompt would start.
+        this.lastState = f.state;
       } else if (f.type === "error") {
         if (f.code === "bad_origin") { // this page may not use the chat: retrying can't help
           this.fatal = true;
@@ -394,7 +398,7 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       if (role !== "customer") this.showTyping(false);
       this.clearQuick();
       if (!text && !(f.buttons || []).length) return;
-      if (text) this.bubble(role, text);
+      if (text) this.bubble(role, text, f.author);
       const buttons = Array.isArray(f.buttons) ? f.buttons.filter((b) => b && b.title) : [];
       if (role === "bot" && buttons.length) {
         const box = document.createElement("div");
@@ -413,13 +417,13 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       this.scroll();
     }
 
-    bubble(role, text) {
+    bubble(role, text, author) {
       const div = document.createElement("div");
       div.className = "m " + role;
       // Who said it, for screen readers; agents are also named on screen.
       const label = document.createElement(role === "agent" ? "b" : "span");
       if (role !== "agent") label.className = "sr";
-      label.textContent = this.t(role === "customer" ? "you" : role) + ": ";
+      label.textContent = (role === "agent" && author ? String(author) : this.t(role === "customer" ? "you" : role)) + ": ";
       div.append(label, rich(text));
       this.el.log.append(div);
       return div;
@@ -442,8 +446,9 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
 
     clearQuick() { for (const q of this.el.log.querySelectorAll(".quick")) q.remove(); }
 
-    showTyping(on) {
+    showTyping(on, role) {
       this.el.typing.hidden = !on;
+      if (on) this.el.typing.lastChild.textContent = this.t(role === "agent" ? "typingAgent" : "typing");
       clearTimeout(this.typingTimer);
       // Never a spinner forever: the gateway answers within 10 s even when Rasa is down.
       if (on) this.typingTimer = setTimeout(() => this.showTyping(false), 15000);

@@ -1,0 +1,199 @@
+"""What an agent does with a conversation: claim it, write to the customer, note, hand back, close.
+
+Each operation changes the owner in the database first (bot/services/assignment.py), then tells the
+customer (a system message in the transcript, so a reload shows it too), the customer's widget (a
+state frame) and every agent's console (the queue). Hand-back and close also give Rasa the agent's
+turns as `bot` events, so the bot knows what was said when it carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.console import present
+from bot.console.auth import Agent
+from bot.console.hub import ConsoleHub
+from bot.gateway.database import Database
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.relay import Relay
+from bot.gateway.texts import text
+from bot.services import assignment, tickets
+from bot.services.assignment import ClaimOutcome, Released
+from bot.services.staff import set_availability
+from bot.settings import Settings
+from bot.store.conversations import Conversation, Message
+from bot.store.desk import AgentNote
+from bot.store.transcript import NewMessage
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_CHARS = 2000
+MAX_NOTE_CHARS = 2000
+RASA_SYNC_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class ClosedConversation:
+    """What a close hook hears (issue 5: the widget asks the customer for a rating)."""
+
+    conversation_id: str
+    language: str
+    agent: str
+    resolution: str
+
+
+CloseHook = Callable[[ClosedConversation], Awaitable[None]]
+
+
+class Desk:
+    def __init__(self, db: Database, relay: Relay, rasa: RasaClient, hub: ConsoleHub, settings: Settings) -> None:
+        self._db = db
+        self._relay = relay
+        self._rasa = rasa
+        self._hub = hub
+        self._settings = settings
+        # Run after an agent closes a conversation; a failing hook is logged and never undoes the close.
+        self.close_hooks: list[CloseHook] = []
+
+    async def claim(self, agent: Agent, conversation_id: str) -> ClaimOutcome:
+        outcome = await self._db.run(assignment.claim, conversation_id, agent.username)
+        if not outcome.won:
+            log.info(
+                "conversation %s: claim by %s refused (state %s, held by %s)",
+                conversation_id,
+                agent.username,
+                outcome.state,
+                outcome.holder,
+            )
+            return outcome
+        log.info("conversation %s: claimed by %s", conversation_id, agent.username)
+        language = await self._language(conversation_id)
+        await self._say(conversation_id, "agent_joined", language, agent)
+        self._relay.state_changed(conversation_id, "agent")
+        self._hub.desk_changed()
+        return outcome
+
+    async def reply(self, agent: Agent, conversation_id: str, body: str) -> Message | None:
+        """The agent's message to the customer; None unless the agent has the conversation now."""
+        body = body.strip()[:MAX_REPLY_CHARS]
+        if not body or not await self._db.run(assignment.holds, conversation_id, agent.username):
+            return None
+        language = await self._language(conversation_id)
+        [stored] = await self._relay.append(
+            conversation_id, [NewMessage(role="agent", text=body, language=language, author=agent.name)]
+        )
+        self._relay.typing(conversation_id, "agent", False)
+        return stored
+
+    def typing(self, conversation_id: str, on: bool) -> None:
+        self._relay.typing(conversation_id, "agent", on)
+
+    async def add_note(self, agent: Agent, conversation_id: str, body: str) -> dict | None:
+        body = body.strip()[:MAX_NOTE_CHARS]
+        if not body or not await self._db.run(assignment.may_view, conversation_id, agent.username):
+            return None
+        note = present.note(await self._db.run(_add_note, conversation_id, agent, body))
+        self._hub.note_added(conversation_id, note)
+        return note
+
+    async def hand_back(self, agent: Agent, conversation_id: str) -> bool:
+        released = await self._db.run(assignment.release, conversation_id, agent.username, "bot")
+        if released is None:
+            return False
+        log.info("conversation %s: handed back to the bot by %s", conversation_id, agent.username)
+        await self._after_release(agent, released, "agent_handed_back")
+        return True
+
+    async def close(self, agent: Agent, conversation_id: str, resolution: str, note: str | None) -> bool:
+        released = await self._db.run(assignment.release, conversation_id, agent.username, "closed", resolution, note)
+        if released is None:
+            return False
+        log.info("conversation %s: closed by %s (%s)", conversation_id, agent.username, resolution)
+        await self._after_release(agent, released, "agent_closed")
+        closed = ClosedConversation(conversation_id, released.language, agent.username, resolution)
+        for hook in self.close_hooks:
+            try:
+                await hook(closed)
+            except Exception:
+                log.exception("conversation %s: a close hook failed", conversation_id)
+        return True
+
+    async def set_availability(self, agent: Agent, availability: str) -> None:
+        await self._db.run(set_availability, agent.username, availability)
+        log.info("agent %s is now %s", agent.username, availability)
+        self._hub.desk_changed()
+
+    async def ticket_done(self, agent: Agent, ticket_id: int) -> bool:
+        done = await self._db.run(tickets.mark_done, ticket_id, agent.username)
+        if done:
+            log.info("ticket %d answered by %s", ticket_id, agent.username)
+            self._hub.desk_changed()
+        return done
+
+    # --- helpers ---------------------------------------------------------------------------------
+    async def _after_release(self, agent: Agent, released: Released, say: str) -> None:
+        await self._say(released.conversation_id, say, released.language, agent)
+        self._relay.typing(released.conversation_id, "agent", False)
+        self._relay.state_changed(released.conversation_id, released.state)
+        self._hub.desk_changed()
+        await self._tell_rasa(agent, released.conversation_id, released.claimed_at)
+
+    async def _say(self, conversation_id: str, key: str, language: str, agent: Agent) -> None:
+        line = text(key, language, agent=agent.name)
+        await self._relay.append(conversation_id, [NewMessage(role="system", text=line, language=language)])
+
+    async def _language(self, conversation_id: str) -> str:
+        language = await self._db.run(_conversation_language, conversation_id)
+        return language or self._settings.default_language
+
+    async def _tell_rasa(self, agent: Agent, conversation_id: str, since: datetime | None) -> None:
+        """Append the agent's turns to Rasa's tracker as `bot` events; the transcript keeps them anyway.
+
+        Rasa's conversation was never paused (the gateway simply sent it nothing), so nothing needs
+        resuming: its next user message is handled with the context it had, plus these turns.
+        """
+        turns = await self._db.run(_agent_turns, conversation_id, since)
+        if not turns:
+            return
+        events = [
+            {
+                "event": "bot",
+                "text": turn.text,
+                "timestamp": present.as_utc(turn.created_at).timestamp(),
+                "metadata": {"agent": agent.username},
+            }
+            for turn in turns
+        ]
+        try:
+            await self._rasa.append_events(conversation_id, events, RASA_SYNC_TIMEOUT)
+            log.info("conversation %s: %d agent turn(s) added to Rasa's tracker", conversation_id, len(events))
+        except RasaUnavailable as failure:
+            log.warning(
+                "conversation %s: could not add the agent's turns to Rasa's tracker (%s); the transcript has them",
+                conversation_id,
+                failure.reason,
+            )
+
+
+def _conversation_language(session: Session, conversation_id: str) -> str | None:
+    return session.execute(select(Conversation.language).where(Conversation.id == conversation_id)).scalar()
+
+
+def _agent_turns(session: Session, conversation_id: str, since: datetime | None) -> list[Message]:
+    query = select(Message).where(Message.conversation_id == conversation_id, Message.role == "agent")
+    if since is not None:
+        query = query.where(Message.created_at >= since)
+    return list(session.execute(query.order_by(Message.seq)).scalars())
+
+
+def _add_note(session: Session, conversation_id: str, agent: Agent, body: str) -> AgentNote:
+    note = AgentNote(conversation_id=conversation_id, author=agent.username, author_name=agent.name, text=body)
+    session.add(note)
+    session.flush()
+    return note

@@ -1,0 +1,15 @@
+"""Typed keys for what the console keeps on the app and on each request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from bot.console.desk import Desk
+    from bot.console.hub import ConsoleHub
+
+HUB: web.AppKey[ConsoleHub] = web.AppKey("console_hub")
+DESK: web.AppKey[Desk] = web.AppKey("console_desk")
+AGENT = "console_agent"  # request key: the logged-in agent (bot/console/auth.py)

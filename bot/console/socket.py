@@ -1,0 +1,210 @@
+"""GET /console/ws: an agent's live console (docs/gateway-protocol.md, "Console socket").
+
+The guard (bot/console/auth.py) lets only an agent's session this far; the socket also refuses a page
+from another origin. The server pushes a `snapshot` (queue, tickets, the agent's conversations) on
+connect and whenever the desk changes. A conversation page sends `watch`: then it gets that
+conversation's messages (from `last_seq`, in order, without gaps), the customer's typing, state
+changes and notes, if the agent may see that conversation. `typing` from the agent reaches the
+customer only while the agent has the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.console import present, reads
+from bot.console.auth import Agent
+from bot.console.keys import AGENT, DESK, HUB
+from bot.gateway.database import Database
+from bot.gateway.keys import DATABASE, RELAY, SOCKETS
+from bot.gateway.relay import Relay
+from bot.services import assignment
+from bot.store import transcript
+from bot.store.conversations import Message
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 30
+MAX_FRAME_BYTES = 4096
+MAX_QUEUED_FRAMES = 1000
+_REFRESH = object()
+_CLOSE = object()
+
+
+def same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin", "")
+    return bool(origin) and origin.split("://", 1)[-1].rstrip("/") == request.host
+
+
+async def console_socket(request: web.Request) -> web.WebSocketResponse:
+    if not same_origin(request):
+        log.warning("console socket refused: origin %r", request.headers.get("Origin", "")[:100])
+        raise web.HTTPForbidden(text="The console socket is for the console's own pages.")
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
+    await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+    agent: Agent = request[AGENT]
+    connection = AgentConnection(ws, agent, request.app[DATABASE], request.app[RELAY], request.app)
+    await connection.run()
+    return ws
+
+
+class _Watch:
+    """The relay's subscriber for the conversation an agent's page shows."""
+
+    def __init__(self, connection: AgentConnection, conversation_id: str) -> None:
+        self.connection = connection
+        self.conversation_id = conversation_id
+
+    def push(self, item: Message | dict[str, Any]) -> None:
+        self.connection.from_relay(self.conversation_id, item)
+
+
+class AgentConnection:
+    def __init__(self, ws: web.WebSocketResponse, agent: Agent, db: Database, relay: Relay, app: web.Application):
+        self.ws = ws
+        self.agent = agent
+        self.username = agent.username
+        self.db = db
+        self.relay = relay
+        self.hub = app[HUB]
+        self.desk = app[DESK]
+        self.watching: str | None = None
+        self._watch: _Watch | None = None
+        self._sent_seq = 0
+        self._refresh_pending = False
+        self._outbox: asyncio.Queue[Any] = asyncio.Queue()
+
+    # --- what the hub and the relay push --------------------------------------------------------
+    def _put(self, item: Any) -> None:
+        if self._outbox.qsize() >= MAX_QUEUED_FRAMES:
+            log.warning("console of %s is not reading; closing it", self.username)
+            asyncio.get_running_loop().create_task(self.ws.close(code=WSCloseCode.POLICY_VIOLATION))
+            return
+        self._outbox.put_nowait(item)
+
+    def refresh(self) -> None:
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self._put(_REFRESH)
+
+    def note(self, conversation_id: str, note: dict[str, Any]) -> None:
+        self._put({"type": "note", "conversation_id": conversation_id, "note": note})
+
+    def log_out(self) -> None:
+        asyncio.get_running_loop().create_task(self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"logged out"))
+
+    def from_relay(self, conversation_id: str, item: Message | dict[str, Any]) -> None:
+        if conversation_id != self.watching:
+            return
+        if isinstance(item, Message):
+            self._put(item)
+        elif (item.get("type") == "typing" and item.get("role") == "customer") or item.get("type") == "state":
+            self._put({**item, "conversation_id": conversation_id})
+
+    # --- reading ------------------------------------------------------------------------------
+    async def run(self) -> None:
+        self.hub.add(self)
+        sender = asyncio.create_task(self._send_loop())
+        self.refresh()
+        log.info("console of %s connected", self.username)
+        try:
+            async for frame in self.ws:
+                if frame.type == WSMsgType.TEXT:
+                    await self._handle(frame.data)
+                elif frame.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.hub.remove(self)
+            self._unwatch()
+            self._outbox.put_nowait(_CLOSE)
+            await sender
+            log.info("console of %s disconnected", self.username)
+
+    async def _handle(self, raw: str) -> None:
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            return
+        if not isinstance(frame, dict):
+            return
+        conversation_id = frame.get("conversation_id")
+        if not isinstance(conversation_id, str) or len(conversation_id) > 64:
+            return
+        try:
+            if frame.get("type") == "watch":
+                last_seq = frame.get("last_seq")
+                await self._start_watching(conversation_id, last_seq if isinstance(last_seq, int) else 0)
+            elif (
+                frame.get("type") == "typing"
+                and conversation_id == self.watching
+                and await self.db.run(assignment.holds, conversation_id, self.username)
+            ):
+                self.desk.typing(conversation_id, bool(frame.get("on")))
+        except SQLAlchemyError:
+            log.warning("console of %s: database unavailable", self.username, exc_info=True)
+            await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
+
+    async def _start_watching(self, conversation_id: str, last_seq: int) -> None:
+        if not await self.db.run(assignment.may_view, conversation_id, self.username):
+            log.warning("console of %s: watch of conversation %s refused", self.username, conversation_id)
+            self._put({"type": "error", "code": "forbidden", "conversation_id": conversation_id})
+            return
+        self._unwatch()
+        self.watching = conversation_id
+        self._watch = _Watch(self, conversation_id)
+        # Subscribe first, then catch up from last_seq: the sender fills the gap in between by seq.
+        self.relay.subscribe(conversation_id, self._watch)
+        self._put(("watch", conversation_id, max(0, last_seq)))
+
+    def _unwatch(self) -> None:
+        if self._watch is not None:
+            self.relay.unsubscribe(self._watch.conversation_id, self._watch)
+        self._watch = None
+        self.watching = None
+
+    # --- writing ------------------------------------------------------------------------------
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                item = await self._outbox.get()
+                if item is _CLOSE:
+                    return
+                if item is _REFRESH:
+                    self._refresh_pending = False
+                    await self.ws.send_json(await self.db.run(reads.snapshot, self.username))
+                elif isinstance(item, tuple):
+                    _, conversation_id, last_seq = item
+                    self._sent_seq = last_seq
+                    await self._catch_up(conversation_id, None)
+                    # From here on, everything in the conversation reaches this page as it happens.
+                    await self.ws.send_json({"type": "watching", "conversation_id": conversation_id})
+                elif isinstance(item, Message):
+                    if item.conversation_id == self.watching and item.seq > self._sent_seq:
+                        await self._catch_up(item.conversation_id, item.seq - 1)
+                        await self._send_message(item)
+                else:
+                    await self.ws.send_json(item)
+        except (ConnectionResetError, RuntimeError) as error:
+            log.info("console of %s lost while sending: %s", self.username, error)
+        except SQLAlchemyError:
+            log.warning("console of %s: database unavailable while sending", self.username, exc_info=True)
+            await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
+
+    async def _catch_up(self, conversation_id: str, upto_seq: int | None) -> None:
+        if upto_seq is not None and upto_seq <= self._sent_seq:
+            return
+        for message in await self.db.run(transcript.messages_after, conversation_id, self._sent_seq, upto_seq):
+            await self._send_message(message)
+
+    async def _send_message(self, message: Message) -> None:
+        await self.ws.send_json(
+            {"type": "message", "conversation_id": message.conversation_id, **present.message(message)}
+        )
+        self._sent_seq = message.seq

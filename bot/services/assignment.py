@@ -1,0 +1,202 @@
+"""Who has a conversation: into the queue, claimed by one agent, handed back to the bot, or closed.
+
+The owner lives on the conversation row. Every change is one conditional UPDATE that names the state
+it expects (and, for release, the agent who must hold it); its row count says whether it happened.
+So two agents who claim at the same moment, in one gateway process or in several, can't both win:
+the database applies one UPDATE first, and the other then finds the conversation no longer queued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from bot.store.conversations import Conversation
+from bot.store.models import HandoffRequest, utcnow
+from bot.store.staff import StaffUser
+
+# How an agent may close a conversation, with the words the console shows.
+RESOLUTIONS = {
+    "solved": "Solved",
+    "follow_up": "Needs follow-up",
+    "customer_left": "Customer left",
+    "not_for_us": "Not something we can help with",
+}
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    won: bool
+    state: str | None  # the conversation's state after the attempt; None if it does not exist
+    holder: str | None  # username of the agent who has it
+    holder_name: str | None
+
+
+@dataclass(frozen=True)
+class Released:
+    """A conversation an agent let go of: where it went, and since when the agent had it."""
+
+    conversation_id: str
+    language: str
+    state: str
+    claimed_at: datetime | None
+
+
+def _conditional(session: Session, statement) -> int:  # type: ignore[no-untyped-def]
+    return session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+def enqueue(session: Session, conversation_id: str) -> bool:
+    """Put a conversation the bot is handling (or that was closed) into the queue."""
+    now = utcnow()
+    return (
+        _conditional(
+            session,
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.state.in_(("bot", "closed")))
+            .values(state="queued", queued_at=now, agent_username=None, updated_at=now),
+        )
+        == 1
+    )
+
+
+def leave_queue(session: Session, conversation_id: str) -> bool:
+    """Back to the bot without a person (the customer left a message for the desk instead)."""
+    return (
+        _conditional(
+            session,
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.state == "queued")
+            .values(state="bot", queued_at=None, updated_at=utcnow()),
+        )
+        == 1
+    )
+
+
+def reopen(session: Session, conversation_id: str) -> bool:
+    """A closed conversation goes on with the bot when the customer writes again."""
+    return (
+        _conditional(
+            session,
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.state == "closed")
+            .values(state="bot", updated_at=utcnow()),
+        )
+        == 1
+    )
+
+
+def claim(session: Session, conversation_id: str, username: str) -> ClaimOutcome:
+    now = utcnow()
+    won = (
+        _conditional(
+            session,
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.state == "queued")
+            .values(state="agent", agent_username=username, updated_at=now),
+        )
+        == 1
+    )
+    if won:
+        _conditional(
+            session,
+            update(HandoffRequest)
+            .where(HandoffRequest.conversation_id == conversation_id, HandoffRequest.status == "waiting")
+            .values(status="claimed", agent_username=username, claimed_at=now),
+        )
+    row = session.execute(
+        select(Conversation.state, Conversation.agent_username, StaffUser.name)
+        .outerjoin(StaffUser, StaffUser.username == Conversation.agent_username)
+        .where(Conversation.id == conversation_id)
+    ).first()
+    if row is None:
+        return ClaimOutcome(False, None, None, None)
+    return ClaimOutcome(won, row.state, row.agent_username, row.name)
+
+
+def release(
+    session: Session,
+    conversation_id: str,
+    username: str,
+    to: Literal["bot", "closed"],
+    resolution: str | None = None,
+    note: str | None = None,
+) -> Released | None:
+    """The agent who has the conversation hands it back to the bot or closes it; None if they don't have it."""
+    if to == "closed" and resolution not in RESOLUTIONS:
+        raise ValueError(f"resolution must be one of {tuple(RESOLUTIONS)}")
+    now = utcnow()
+    released = _conditional(
+        session,
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            Conversation.state == "agent",
+            Conversation.agent_username == username,
+        )
+        .values(state=to, agent_username=None, queued_at=None, updated_at=now),
+    )
+    if released != 1:
+        return None
+    request = session.execute(
+        select(HandoffRequest)
+        .where(
+            HandoffRequest.conversation_id == conversation_id,
+            HandoffRequest.status == "claimed",
+            HandoffRequest.agent_username == username,
+        )
+        .order_by(HandoffRequest.claimed_at.desc())
+    ).scalar()
+    claimed_at = None
+    if request is not None:
+        request.status = "handed_back" if to == "bot" else "closed"
+        request.closed_at = now
+        request.resolution = resolution
+        request.resolution_note = (note or "").strip()[:2000] or None
+        claimed_at = _utc(request.claimed_at)
+    language = session.execute(select(Conversation.language).where(Conversation.id == conversation_id)).scalar_one()
+    return Released(conversation_id, language, to, claimed_at)
+
+
+def holds(session: Session, conversation_id: str, username: str) -> bool:
+    """Whether this agent has the conversation now (and may write to the customer)."""
+    return (
+        session.execute(
+            select(Conversation.id).where(
+                Conversation.id == conversation_id,
+                Conversation.state == "agent",
+                Conversation.agent_username == username,
+            )
+        ).first()
+        is not None
+    )
+
+
+def may_view(session: Session, conversation_id: str, username: str) -> bool:
+    """An agent sees (transcript, customer card, notes) the conversations they have or once claimed."""
+    if holds(session, conversation_id, username):
+        return True
+    claimed_before = exists().where(
+        HandoffRequest.conversation_id == conversation_id, HandoffRequest.agent_username == username
+    )
+    return bool(session.execute(select(claimed_before)).scalar())
+
+
+def held_by(session: Session, username: str) -> list[Conversation]:
+    return list(
+        session.execute(
+            select(Conversation)
+            .where(Conversation.state == "agent", Conversation.agent_username == username)
+            .order_by(Conversation.updated_at)
+        ).scalars()
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

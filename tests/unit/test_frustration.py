@@ -1,0 +1,114 @@
+"""Clear frustration, and nothing else: angry words, shouting, the same question again (nb and en)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.services.frustration import ANGRY, REPEAT, SHOUTING, EarlierTurn, assess
+
+NOW = datetime(2030, 1, 8, 10, 0, tzinfo=timezone.utc)
+
+
+def turn(text: str, intent: str | None = None, minutes_ago: float = 1) -> EarlierTurn:
+    return EarlierTurn(text, intent, NOW - timedelta(minutes=minutes_ago))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dette er helt håpløst, jeg har ventet i to uker",
+        "for faen, hvor er pakken min",
+        "Dere er jo helt ubrukelige",
+        "jeg er så lei av å vente",
+        "Jeg er skikkelig irritert nå",
+        "this is useless",
+        "What a ridiculous shop",
+        "I'm fed up with waiting for this order",
+        "this is a waste of my time",
+        "worst service ever",
+    ],
+)
+def test_angry_wording_in_either_language(text: str) -> None:
+    assert assess(text, "order_status", [], NOW).signals == (ANGRY,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HVOR ER PAKKEN MIN",
+        "WHERE IS MY ORDER",
+        "hvor er pakken min!!!",
+        "answer me?!!",
+        "JEG VIL SNAKKE MED NOEN NÅ",
+    ],
+)
+def test_shouting_is_capitals_or_exclamation_marks(text: str) -> None:
+    assert SHOUTING in assess(text, "order_status", [], NOW).signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hei! Hvor er bestillingen min?",
+        "Takk!",
+        "Thanks!!",  # two are delight, not anger
+        "OK",
+        "Ordre 10234, e-post KARI@EXAMPLE.NO",
+        "Hi, I have a dumb question about delivery",
+        "I'm not sure which size to return",
+        "Kan jeg returnere skoene? De var for små.",
+        "Jeg vil klage på en jakke som gikk i stykker",  # a complaint, not anger: NLU hands it over as one
+        "Dritbra service, takk!",
+    ],
+)
+def test_calm_messages_are_not_frustrated(text: str) -> None:
+    assert assess(text, None, [], NOW).signals == ()
+
+
+def test_the_same_question_again_is_a_repeat() -> None:
+    earlier = [turn("hvor er bestillingen min?", "order_status")]
+    assert assess("Hvor er bestillingen min??", "order_status", earlier, NOW).signals == (REPEAT,)
+
+
+def test_the_same_question_in_similar_words_is_a_repeat() -> None:
+    earlier = [turn("where is my order?", "order_status")]
+    assert assess("I asked where my order is", "order_status", earlier, NOW).signals == (REPEAT,)
+
+
+def test_nearly_the_same_words_count_whatever_nlu_made_of_them() -> None:
+    earlier = [turn("kan jeg bytte til en annen farge", "nlu_fallback")]
+    assert assess("kan jeg bytte til en annen farge?", "out_of_scope", earlier, NOW).signals == (REPEAT,)
+
+
+@pytest.mark.parametrize(
+    ("before", "now_text", "intent"),
+    [
+        ("where is order 10234?", "where is order 10235?", "order_status"),  # another order
+        ("how long does shipping take?", "what does shipping cost?", "faq_shipping"),  # another question
+        ("ja", "ja", "affirm"),  # too short to mean anything
+        ("hei der", "hei der", "greet"),
+        ("my e-mail is kari@example.no", "my e-mail is ola@example.no", "inform"),
+    ],
+)
+def test_a_different_or_trivial_question_is_no_repeat(before: str, now_text: str, intent: str) -> None:
+    assert assess(now_text, intent, [turn(before, intent)], NOW).signals == ()
+
+
+def test_only_the_last_few_turns_within_minutes_count() -> None:
+    question = "hvor mange poeng har jeg?"
+    long_ago = [turn(question, "check_points", minutes_ago=30)]
+    assert assess(question, "check_points", long_ago, NOW).signals == ()
+    pushed_back = [turn(question, "check_points"), turn("a", "greet"), turn("b", "thanks"), turn("c", "affirm")]
+    assert assess(question, "check_points", pushed_back, NOW).signals == ()
+    assert assess(question, "check_points", pushed_back[:3], NOW).signals == (REPEAT,)
+
+
+def test_several_signals_together() -> None:
+    earlier = [turn("where is my order", "order_status")]
+    assert assess("WHERE IS MY ORDER, THIS IS USELESS", "order_status", earlier, NOW).signals == (
+        ANGRY,
+        SHOUTING,
+        REPEAT,
+    )

@@ -1,0 +1,186 @@
+"""The queue's order, the customer's place in it, and claims: exactly one agent wins, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from bot.services import assignment, queue
+from bot.services.handoff import request_handoff
+from bot.store.conversations import Conversation
+from bot.store.db import add_missing_columns, create_schema, get_engine, session_scope
+from bot.store.models import HandoffRequest, utcnow
+from bot.store.seed import seed_demo
+from bot.store.staff import StaffUser
+from tests.conftest import POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A database of this test's own: on PostgreSQL a fresh one, so other runs on the server are untouched."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'desk.db'}"
+        seed_demo(url)
+        yield url
+        return
+    name = f"varde_desk_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        seed_demo(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def queued(
+    url: str, conversation_id: str, customer_id: str | None, minutes_ago: int, reason: str = "requested"
+) -> None:
+    with session_scope(url) as session:
+        session.add(Conversation(id=conversation_id, customer_id=customer_id, language="nb", state="bot", last_seq=0))
+        session.flush()
+        request_handoff(session, conversation_id, customer_id, reason, "nb", f"hjelp fra {conversation_id}")
+        assert assignment.enqueue(session, conversation_id)
+        session.get(Conversation, conversation_id).queued_at = utcnow() - timedelta(minutes=minutes_ago)
+
+
+def test_gold_first_then_silver_then_bronze_and_guests_by_waiting_time(database: str) -> None:
+    # C-1001 Kari is gull, C-1003 Emma sølv, C-1002 Ola bronse (shop.yml).
+    queued(database, "guest-long", None, minutes_ago=30)
+    queued(database, "ola", "C-1002", minutes_ago=20)
+    queued(database, "emma", "C-1003", minutes_ago=5)
+    queued(database, "kari", "C-1001", minutes_ago=1, reason="complaint")
+    queued(database, "guest-new", None, minutes_ago=2)
+    with session_scope(database) as session:
+        order = [entry.conversation_id for entry in queue.waiting(session)]
+        assert order == ["kari", "emma", "guest-long", "ola", "guest-new"]
+        kari = queue.waiting(session)[0]
+        assert (kari.customer_name, kari.tier, kari.reason, kari.last_message) == (
+            "Kari Nordmann",
+            "gull",
+            "complaint",
+            "hjelp fra kari",
+        )
+        # The place a customer is told is the place agents see; a newcomer is counted as waiting now.
+        assert queue.position(session, "ola", "C-1002") == 4
+        assert queue.position(session, "new-gold", "C-1001") == 2  # behind Kari, ahead of everyone else
+        assert queue.position(session, "new-guest", None) == 6
+
+
+def test_the_wait_is_the_conversations_ahead_shared_by_the_agents_at_work() -> None:
+    assert queue.estimated_wait_minutes(1, 1) == 3
+    assert queue.estimated_wait_minutes(4, 2) == 6
+    assert queue.estimated_wait_minutes(1, 5) == 2  # never "1 minutes", never nothing
+    assert queue.estimated_wait_minutes(3, 0) == 9  # no one available yet: counted as one
+
+
+def race_claims(url: str, conversation_id: str, usernames: list[str]) -> list[assignment.ClaimOutcome]:
+    """Each agent claims on a thread and a connection of their own, all released at the same instant."""
+    barrier = threading.Barrier(len(usernames))
+    outcomes: list[assignment.ClaimOutcome] = []
+
+    def claim(username: str) -> None:
+        barrier.wait()
+        with session_scope(url) as session:
+            outcomes.append(assignment.claim(session, conversation_id, username))
+
+    threads = [threading.Thread(target=claim, args=(username,)) for username in usernames]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_two_agents_claiming_at_the_same_moment_exactly_one_wins(database: str) -> None:
+    agents = ["agent.anne", "agent.per"] * 4
+    for round_ in range(5):
+        conversation_id = f"race-{round_}"
+        queued(database, conversation_id, None, minutes_ago=0)
+        outcomes = race_claims(database, conversation_id, agents)
+        winners = [o for o in outcomes if o.won]
+        assert len(outcomes) == len(agents) and len(winners) == 1
+        holder = winners[0].holder
+        # Every loser is told who has it.
+        assert all(o.state == "agent" and o.holder == holder for o in outcomes)
+        assert {o.holder_name for o in outcomes} == {"Anne" if holder == "agent.anne" else "Per"}
+        with session_scope(database) as session:
+            conversation = session.get(Conversation, conversation_id)
+            assert (conversation.state, conversation.agent_username) == ("agent", holder)
+            request = session.execute(
+                select(HandoffRequest).where(HandoffRequest.conversation_id == conversation_id)
+            ).scalar_one()
+            assert (request.status, request.agent_username) == ("claimed", holder)
+
+
+def test_only_the_holder_hands_back_or_closes_and_sees_the_conversation(database: str) -> None:
+    queued(database, "c1", "C-1001", minutes_ago=0)
+    with session_scope(database) as session:
+        assert assignment.claim(session, "c1", "agent.anne").won
+        assert not assignment.claim(session, "c1", "agent.per").won
+        assert assignment.may_view(session, "c1", "agent.anne")
+        assert not assignment.may_view(session, "c1", "agent.per")
+        assert assignment.release(session, "c1", "agent.per", "bot") is None
+        released = assignment.release(session, "c1", "agent.anne", "bot")
+        assert released is not None and released.state == "bot" and released.claimed_at is not None
+        assert assignment.release(session, "c1", "agent.anne", "bot") is None  # once
+        # Anne keeps seeing the conversation she had; Per never had it.
+        assert assignment.may_view(session, "c1", "agent.anne")
+        assert not assignment.may_view(session, "c1", "agent.per")
+        assert not assignment.holds(session, "c1", "agent.anne")
+
+    # Queued again, Per has it this time and closes it with a resolution.
+    with session_scope(database) as session:
+        request_handoff(session, "c1", "C-1001", "frustration", "nb", "!!!", detail="shouting")
+        assert assignment.enqueue(session, "c1")
+        assert assignment.claim(session, "c1", "agent.per").won
+        with pytest.raises(ValueError):
+            assignment.release(session, "c1", "agent.per", "closed", resolution="whatever")
+        assert assignment.release(session, "c1", "agent.per", "closed", resolution="solved", note="refund sent")
+        assert session.get(Conversation, "c1").state == "closed"
+        assert assignment.reopen(session, "c1")
+        assert session.get(Conversation, "c1").state == "bot"
+
+
+def test_available_agents_are_counted_by_availability(database: str) -> None:
+    with session_scope(database) as session:
+        for user in session.execute(select(StaffUser)).scalars():
+            user.availability = "away"
+        assert queue.available_agents(session) == 0
+        session.get(StaffUser, "agent.per").availability = "available"
+        session.get(StaffUser, "trainer.tor").availability = "available"  # not an agent
+        assert queue.available_agents(session) == 1
+
+
+def test_an_older_database_gets_the_new_columns(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = get_engine(url)
+    with engine.begin() as connection:  # the conversations table as the first release made it
+        connection.execute(
+            text(
+                "CREATE TABLE conversations (id VARCHAR(64) PRIMARY KEY, customer_id VARCHAR(20), "
+                "language VARCHAR(5) NOT NULL, state VARCHAR(10) NOT NULL, last_seq INTEGER NOT NULL, "
+                "created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL)"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO conversations VALUES ('old', NULL, 'nb', 'bot', 3, :at, :at)"),
+            {"at": "2026-11-01 12:00:00.000000"},
+        )
+    create_schema(url)
+    assert add_missing_columns(engine) == []  # nothing left to add
+    with session_scope(url) as session:
+        old = session.get(Conversation, "old")
+        assert (old.last_seq, old.agent_username, old.queued_at) == (3, None, None)
+        assert assignment.enqueue(session, "old")
