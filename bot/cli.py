@@ -116,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.training.commands import add_commands as add_training_commands
 
     add_training_commands(commands)
+    from bot.training.inbox_commands import add_commands as add_inbox_commands
+
+    add_inbox_commands(commands)
     args, extra = parser.parse_known_args(argv)
 
     if args.command == "seed":
@@ -140,6 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.training.commands import run as run_training_command
 
         return run_training_command(args)
+    elif args.command == "inbox":
+        from bot.training.inbox_commands import run as run_inbox_command
+
+        return run_inbox_command(args)
     elif args.command == "bench":
         from bench.cli import main as bench_main
 

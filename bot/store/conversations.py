@@ -30,6 +30,11 @@ class Conversation(Base):
     last_seq: Mapped[int] = Column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # The customer's rating when the conversation ended (bot/store/feedback.py): asked once, at most.
+    rating_asked_at: Mapped[datetime | None] = Column(DateTime(timezone=True))
+    rating: Mapped[int | None] = Column(Integer)  # 1..5
+    rating_comment: Mapped[str | None] = Column(Text)
+    rated_at: Mapped[datetime | None] = Column(DateTime(timezone=True))
 
     messages: Mapped[list[Message]] = relationship("Message", back_populates="conversation", order_by="Message.seq")
 
@@ -60,3 +65,18 @@ class Message(Base):
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     conversation: Mapped[Conversation] = relationship("Conversation", back_populates="messages")
+
+
+class InboxDecision(Base):
+    """What a trainer did with a customer's message from the inbox: an intent it now teaches, or "ignore".
+
+    A decided message leaves the inbox. The row stays as the record of who taught the model what.
+    """
+
+    __tablename__ = "inbox_decisions"
+
+    message_id: Mapped[int] = Column(ForeignKey("messages.id"), primary_key=True)
+    decision: Mapped[str] = Column(String(100), nullable=False)  # an intent, or "ignore"
+    example: Mapped[str | None] = Column(Text)  # the line written to data/nlu (masked text), if any
+    decided_by: Mapped[str] = Column(String(64), nullable=False)
+    decided_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)

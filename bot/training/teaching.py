@@ -1,0 +1,61 @@
+"""What a trainer does with an inbox group: see the live model's guesses, then teach an intent or ignore it.
+
+Shared by the trainer pages and `python -m bot inbox`. The example written is the masked text (no
+personal data ever reaches data/nlu), through nlu_files.add_example: one line, one file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.store.db import session_scope
+from bot.training.inbox import IGNORE, InboxGroup, find_group, record_decision
+from bot.training.nlu_files import AddedExample, ExampleRejected, add_example
+from bot.training.rasa_server import RasaServer, RasaServerError
+from bot.training.workspace import Workspace
+
+log = logging.getLogger("bot.training")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    intent: str
+    confidence: float
+
+
+def suggestions(text: str, workspace: Workspace, top: int = 3) -> list[Suggestion]:
+    """The live model's top intents for the text (POST /model/parse); empty when Rasa can't be asked."""
+    try:
+        parsed = RasaServer(workspace.rasa_urls[0], workspace.jwt_secret).parse(text)
+    except RasaServerError as error:
+        log.warning("inbox: no suggestions, Rasa did not parse: %s", error)
+        return []
+    ranking = parsed.get("intent_ranking") or []
+    found = [
+        Suggestion(str(item["name"]), float(item.get("confidence") or 0.0))
+        for item in ranking
+        if isinstance(item, dict) and item.get("name") and item.get("name") != "nlu_fallback"
+    ]
+    return found[:top]
+
+
+def assign(
+    message_id: int, decision: str, trainer: str, workspace: Workspace
+) -> tuple[InboxGroup, AddedExample | None]:
+    """Teach the group of `message_id` an intent (one new example) or ignore it; raises ExampleRejected."""
+    with session_scope(workspace.database_url) as session:
+        group = find_group(session, message_id)
+    if group is None:
+        raise ExampleRejected("That message is not in the inbox (any more): someone may have decided it already.")
+    added = None if decision == IGNORE else add_example(decision, group.language, group.text, workspace)
+    with session_scope(workspace.database_url) as session:
+        record_decision(session, group.message_ids, decision, trainer, added.text if added else None)
+    if added:
+        log.info(
+            "inbox: %s taught %s (%s) with %d message(s): %s line %d",
+            trainer, decision, group.language, group.count, added.path.name, added.line_number,
+        )  # fmt: skip
+    else:
+        log.info("inbox: %s ignored %d message(s) like message %d", trainer, group.count, message_id)
+    return group, added
