@@ -7,8 +7,9 @@
   under /console must carry it (form field `csrf_token` or header `X-CSRF-Token`), or gets 403.
 - `console_guard` checks every request under /console (but the log-in page and the static files):
   no agent session is a redirect to the log-in page for a page, and 401 for anything else (a POST,
-  the socket). A trainer's session is not an agent's: 403. A customer's widget has no staff session
-  at all, so it can reach none of it.
+  the socket). The trainer pages (/console/trainer...) are for role trainer only, everything else
+  for role agent only: the other role gets 403. A customer's widget has no staff session at all, so
+  it can reach none of it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CONSOLE = "/console"
 LOGIN = "/console/login"
 STATIC = "/console/static/"
+TRAINER = "/console/trainer"  # the trainer pages (bot/console/trainer_views.py): role trainer only
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -68,6 +70,10 @@ def setup_sessions(app: web.Application, settings: Settings) -> None:
         secure=settings.is_production,
     )
     aiohttp_session.setup(app, storage)
+
+
+def is_trainer_path(path: str) -> bool:
+    return path == TRAINER or path.startswith(TRAINER + "/")
 
 
 def is_console_path(path: str) -> bool:
@@ -135,8 +141,9 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
             if _wants_page(request):
                 raise web.HTTPSeeOther(LOGIN)
             raise web.HTTPUnauthorized(text="Log in to the console first.")
-        if agent.role != "agent":
-            raise web.HTTPForbidden(text="The agent console is for agents.")
+        required = "trainer" if is_trainer_path(request.path) else "agent"
+        if agent.role != required:
+            raise web.HTTPForbidden(text=f"This part of the console is for {required}s.")
         request[AGENT] = agent
     if request.method == "POST" and not await _csrf_ok(request, session):
         log.warning("console: %s %s refused, CSRF token missing or wrong", request.method, request.path)

@@ -15,6 +15,8 @@ from bot.console.desk import Desk
 from bot.console.hub import ConsoleHub
 from bot.console.keys import DESK, HUB
 from bot.console.socket import console_socket
+from bot.console.trainer_views import add_trainer_routes
+from bot.console.training_job import Trainer, training_workspace
 from bot.gateway.keys import BROKER, DATABASE, RASA, RELAY, SETTINGS
 from bot.settings import Settings
 
@@ -55,4 +57,5 @@ def setup_console(app: web.Application, settings: Settings) -> None:
     router.add_post("/console/conversations/{conversation_id}/close", views.close)
     router.add_get("/console/tickets/{ticket_id}", views.ticket)
     router.add_post("/console/tickets/{ticket_id}/done", views.ticket_done)
+    add_trainer_routes(app, Trainer(training_workspace(settings)))
     router.add_static("/console/static/", STATIC, show_index=False, follow_symlinks=False)

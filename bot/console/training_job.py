@@ -1,0 +1,114 @@
+"""The trainer's retrain button: one lifecycle.retrain at a time in a worker thread, its progress fanned
+out to every open page as server-sent events.
+
+The lifecycle reports from its thread; events are handed to the event loop with call_soon_threadsafe
+and kept, so a page opened (or reloaded) mid-training gets everything so far, then the rest live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.settings import PROJECT_ROOT, Settings
+from bot.training import lifecycle
+from bot.training.progress import ProgressEvent
+from bot.training.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def training_workspace(settings: Settings) -> Workspace:
+    """The project (or BOT_TRAINING_ROOT, a copy of its training files) with this gateway's database and Rasa.
+
+    BOT_TRAINING_CACHE points Rasa's training cache elsewhere (tests share the project's cache)."""
+    root = Path(os.environ.get("BOT_TRAINING_ROOT") or PROJECT_ROOT)
+    cache = os.environ.get("BOT_TRAINING_CACHE")
+    return Workspace(
+        root=root,
+        models_dir=root / "models" / "candidates",
+        database_url=settings.database_url,
+        rasa_urls=(settings.rasa_url,),
+        jwt_secret=settings.rasa_jwt_secret,
+        cache_dir=Path(cache) if cache else None,
+    )
+
+
+@dataclass
+class TrainingJob:
+    trained_by: str
+    started: float = field(default_factory=time.monotonic)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    finished: bool = False
+    listeners: set[asyncio.Queue[dict[str, Any]]] = field(default_factory=set)
+
+    def publish(self, event: dict[str, Any]) -> None:
+        event = {**event, "elapsed": round(time.monotonic() - self.started, 1)}
+        self.events.append(event)
+        for queue in list(self.listeners):
+            queue.put_nowait(event)
+
+
+class Trainer:
+    """Holds the current (or last) job; start() refuses a second one while one runs."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.job: TrainingJob | None = None
+        self._task: asyncio.Task[None] | None = None  # kept, so the running job is never garbage-collected
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and not self.job.finished
+
+    def start(self, trained_by: str) -> TrainingJob:
+        if self.running:
+            assert self.job is not None
+            raise lifecycle.LifecycleError(f"Busy: {self.job.trained_by} is training a model. Wait for it to finish.")
+        job = TrainingJob(trained_by)
+        self.job = job
+        loop = asyncio.get_running_loop()
+
+        def on_progress(event: ProgressEvent) -> None:  # in the worker thread
+            data = {"type": "progress", "stage": event.stage, "percent": event.percent, "message": event.message}
+            loop.call_soon_threadsafe(job.publish, data)
+
+        async def run() -> None:
+            log.info("trainer: %s started a retrain", trained_by)
+            try:
+                outcome = await loop.run_in_executor(
+                    None, lambda: lifecycle.retrain(trained_by, self.workspace, on_progress)
+                )
+                result = _outcome(outcome)
+            except lifecycle.LifecycleError as error:
+                result = {"type": "result", "deployed": False, "error": str(error)}
+            except Exception as error:  # the page must hear that it ended, whatever happened
+                log.exception("trainer: retrain by %s failed", trained_by)
+                result = {"type": "result", "deployed": False, "error": f"The training failed: {error}"}
+            job.publish(result)
+            job.finished = True
+            for queue in list(job.listeners):
+                queue.put_nowait({"type": "end"})
+            log.info("trainer: retrain by %s ended after %.0f s: %s", trained_by, time.monotonic() - job.started,
+                     "deployed" if result.get("deployed") else result.get("error") or "live model kept")  # fmt: skip
+
+        self._task = asyncio.create_task(run())
+        return job
+
+
+def _outcome(outcome: lifecycle.DeployOutcome) -> dict[str, Any]:
+    candidate = lifecycle.describe(outcome.record)
+    previous = lifecycle.describe(outcome.previous) if outcome.previous else None
+    return {
+        "type": "result",
+        "deployed": outcome.deployed,
+        "candidate": candidate,
+        "live": previous,
+        "reasons": outcome.verdict.reasons,
+        "notes": outcome.verdict.notes,
+    }
