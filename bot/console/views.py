@@ -24,7 +24,7 @@ from bot.store.staff import AVAILABILITY
 log = logging.getLogger(__name__)
 
 # Where each role lands after log-in; the trainer inbox (issue 5) adds its own page here.
-ROLE_HOME = {"agent": "/console"}
+ROLE_HOME = {"agent": "/console", "trainer": "/console/trainer"}
 
 
 def _agent(request: web.Request) -> Agent:
