@@ -6,6 +6,8 @@ models evaluate ID                      score a model again (and the live one, i
 models deploy ID                        put it live if it is not worse than the live model
 models list [--json]                    the history: scores, who trained, status
 models rollback ID                      put an earlier live model back
+
+Progress shows in the log lines of bot.training: stage, percent and what happens.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import getpass
 import json
 import sys
 from typing import Any
-
-from bot.training.progress import ProgressEvent
 
 
 def add_commands(commands: Any) -> None:
@@ -42,10 +42,6 @@ def add_commands(commands: Any) -> None:
         command.add_argument("id", type=int)
     listing = model_commands.add_parser("list", help="every model with its scores and status")
     listing.add_argument("--json", action="store_true")
-
-
-def _print_progress(event: ProgressEvent) -> None:
-    print(f"[{event.percent:3d}%] {event.stage}: {event.message}", flush=True)
 
 
 def _scores(record: Any) -> str:
@@ -80,22 +76,24 @@ def run(args: argparse.Namespace) -> int:
             records = lifecycle.list_models()
             if args.json:
                 print(json.dumps([lifecycle.describe(r) for r in records], indent=2))
+            elif not records:
+                print("No models in the history yet: `python -m bot models train` makes the first candidate.")
             for record in [] if args.json else records:
                 _print_record(record)
             return 0
         if command == "train":
             by = args.by or getpass.getuser()
             if args.deploy:
-                return _report_deploy(lifecycle.retrain(by, progress_callback=_print_progress))
-            _print_record(lifecycle.train_candidate(by, progress_callback=_print_progress))
+                return _report_deploy(lifecycle.retrain(by))
+            _print_record(lifecycle.train_candidate(by))
             return 0
         if command == "evaluate":
-            _print_record(lifecycle.evaluate_model(args.id, progress_callback=_print_progress))
+            _print_record(lifecycle.evaluate_model(args.id))
             return 0
         if command == "deploy":
-            return _report_deploy(lifecycle.deploy(args.id, progress_callback=_print_progress))
+            return _report_deploy(lifecycle.deploy(args.id))
         if command == "rollback":
-            _print_record(lifecycle.rollback(args.id, progress_callback=_print_progress))
+            _print_record(lifecycle.rollback(args.id))
             return 0
     except (ExampleRejected, lifecycle.LifecycleError) as error:
         print(f"error: {error}", file=sys.stderr)
