@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.console import views
 from bot.console.auth import console_guard, console_headers, setup_sessions
-from bot.console.desk import Desk
+from bot.console.desk import ClosedConversation, Desk
 from bot.console.hub import ConsoleHub
 from bot.console.keys import DESK, HUB
 from bot.console.socket import console_socket
@@ -30,6 +30,12 @@ async def console_ctx(app: web.Application) -> AsyncIterator[None]:
     app[HUB] = hub
     app[DESK] = Desk(app[DATABASE], app[RELAY], app[RASA], hub, app[SETTINGS])
     app[RELAY].on_desk_change = hub.desk_changed
+    relay = app[RELAY]
+
+    async def ask_for_rating(closed: ClosedConversation) -> None:
+        await relay.ask_for_rating(closed.conversation_id, f"closed by {closed.agent}")
+
+    app[DESK].close_hooks.append(ask_for_rating)  # an agent's close ends the conversation: ask for a rating
     yield
 
 

@@ -49,7 +49,16 @@ class Typing:
     on: bool
 
 
-ClientFrame = Hello | CustomerMessage | Typing
+@dataclass(frozen=True)
+class Rating:
+    """The customer's answer to a rating_request: 1..5 and an optional comment."""
+
+    rating: int
+    comment: str | None
+
+
+ClientFrame = Hello | CustomerMessage | Typing | Rating
+MAX_RATING_COMMENT_CHARS = 1000
 
 
 def _optional_str(frame: dict[str, Any], key: str, max_chars: int) -> str | None:
@@ -100,6 +109,11 @@ def parse_frame(raw: str, max_text_chars: int) -> ClientFrame:
         return CustomerMessage(client_id=client_id, text=text, payload=payload)
     if kind == "typing":
         return Typing(on=bool(frame.get("on")))
+    if kind == "rating":
+        rating = frame.get("rating")
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise FrameError("bad_frame", "rating must be a whole number from 1 to 5")
+        return Rating(rating=rating, comment=_optional_str(frame, "comment", MAX_RATING_COMMENT_CHARS))
     raise FrameError("bad_frame", "unknown frame type")  # the type itself is the browser's text: not logged
 
 
@@ -136,6 +150,15 @@ def typing_frame(role: str, on: bool) -> dict[str, Any]:
 def state_frame(state: str) -> dict[str, Any]:
     """Who has the conversation now: "bot", "queued", "agent" or "closed"."""
     return {"type": "state", "state": state}
+
+
+def rating_request_frame(language: str) -> dict[str, Any]:
+    """The conversation has ended: ask for a rating, worded by the widget in the conversation's language."""
+    return {"type": "rating_request", "language": language}
+
+
+def rating_saved_frame() -> dict[str, Any]:
+    return {"type": "rating_saved"}
 
 
 def error_frame(code: str, message: str, client_id: str | None = None) -> dict[str, Any]:

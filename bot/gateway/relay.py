@@ -28,14 +28,17 @@ from typing import Any, Protocol
 
 from bot.gateway.broker import CONVERSATION, Broker, LocalBroker
 from bot.gateway.database import Database
-from bot.gateway.protocol import error_frame, state_frame, typing_frame
+from bot.gateway.protocol import error_frame, rating_request_frame, state_frame, typing_frame
 from bot.gateway.rasa_client import RasaClient, RasaReply, RasaUnavailable
 from bot.gateway.texts import text
 from bot.services import assignment
 from bot.settings import Settings
-from bot.store import transcript
+from bot.store import feedback, transcript
 from bot.store.conversations import Message
 from bot.store.transcript import CustomerTurn, NewMessage
+
+# The customer is done (thanks, goodbye): the widget asks for a rating, once per conversation.
+ENDING_INTENTS = ("thanks", "goodbye")
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +230,8 @@ class Relay:
         )
         for payload in custom:
             await self._act_on(conversation_id, state, payload)
+        if reply.intent in ENDING_INTENTS:
+            await self.ask_for_rating(conversation_id, f"the customer said {reply.intent}")
         log.info(
             "conversation %s: bot answered seq=%d with %d message(s) in %d ms (intent=%s confidence=%s language=%s)",
             conversation_id,
@@ -270,6 +275,15 @@ class Relay:
             if await self._db.run(assignment.leave_queue, conversation_id):
                 self.state_changed(conversation_id, "bot")
             self.on_desk_change()
+
+    async def ask_for_rating(self, conversation_id: str, why: str) -> bool:
+        """Ask the customer for a rating, once per conversation (a conditional UPDATE decides who asks)."""
+        language = await self._db.run(feedback.claim_rating_prompt, conversation_id)
+        if language is None:
+            return False
+        log.info("conversation %s: asked for a rating (%s)", conversation_id, why)
+        self._broadcast(conversation_id, [rating_request_frame(language)])
+        return True
 
     async def close(self) -> None:
         tasks = list(self._workers.values())

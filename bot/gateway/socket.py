@@ -23,17 +23,19 @@ from bot.gateway.protocol import (
     CustomerMessage,
     FrameError,
     Hello,
+    Rating,
     Typing,
     error_frame,
     message_frame,
     parse_frame,
+    rating_saved_frame,
     welcome_frame,
 )
 from bot.gateway.relay import Relay, Turn
 from bot.gateway.texts import text
 from bot.identity import verify_customer_token
 from bot.settings import Settings
-from bot.store import transcript
+from bot.store import feedback, transcript
 from bot.store.conversations import Message
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,8 @@ class WidgetConnection:
                 await self._hello(frame)
             elif isinstance(frame, CustomerMessage):
                 await self._message(frame)
+            elif isinstance(frame, Rating):
+                await self._rating(frame)
             elif isinstance(frame, Typing) and self.conversation_id:
                 # Shown in the console of an agent who has the conversation; no one else watches it.
                 self.relay.typing(self.conversation_id, "customer", frame.on)
@@ -178,6 +182,20 @@ class WidgetConnection:
                 customer_id or "guest",
                 conversation.language,
             )
+
+    async def _rating(self, rating: Rating) -> None:
+        """Stored only for a conversation that was asked and has not answered: one rating each."""
+        if self.conversation_id is None:
+            raise FrameError("bad_frame", "rating before hello")
+        if not await self.db.run(feedback.record_rating, self.conversation_id, rating.rating, rating.comment):
+            raise FrameError("bad_frame", "no rating was asked for, or it was given already")
+        log.info(
+            "conversation %s: rated %d%s",
+            self.conversation_id,
+            rating.rating,
+            " with a comment" if rating.comment else "",
+        )
+        self.push(rating_saved_frame())
 
     async def _message(self, message: CustomerMessage) -> None:
         if self.conversation_id is None:

@@ -6,7 +6,7 @@ Each function is one unit of work on a Session. The "asked once" rule is one con
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.store.conversations import Conversation
@@ -15,14 +15,16 @@ from bot.store.models import utcnow
 MAX_COMMENT_CHARS = 1000
 
 
-def claim_rating_prompt(session: Session, conversation_id: str) -> bool:
-    """True for the one caller that may ask this conversation for a rating; False ever after."""
+def claim_rating_prompt(session: Session, conversation_id: str) -> str | None:
+    """The conversation's language for the one caller that may ask it for a rating; None ever after."""
     result = session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.rating_asked_at.is_(None))
         .values(rating_asked_at=utcnow())
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return None
+    return session.execute(select(Conversation.language).where(Conversation.id == conversation_id)).scalar_one()
 
 
 def record_rating(session: Session, conversation_id: str, rating: int, comment: str | None) -> bool:

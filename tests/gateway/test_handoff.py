@@ -243,6 +243,9 @@ async def test_closing_with_a_resolution_tells_the_customer_and_runs_the_close_h
     closed = await widget.until(lambda f: f["type"] == "state" and f["state"] == "closed")
     assert "Anne has closed the chat. Thank you for getting in touch!" in texts(closed, "system")
     assert heard == [ClosedConversation(widget.conversation_id, "en", "agent.anne", "solved")]
+    # The gateway's own close hook asks the customer for a rating, in the conversation's language.
+    asked = await widget.until(lambda f: f["type"] == "rating_request")
+    assert asked[-1] == {"type": "rating_request", "language": "en"}
     request = handoff_of(widget.conversation_id)
     assert (request.status, request.resolution, request.resolution_note) == ("closed", "solved", "Sent a new label")
     # The customer writes again: the bot carries on.

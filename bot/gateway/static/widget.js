@@ -28,6 +28,10 @@
       pending: "Sendes …", failed: "Ikke sendt", queued: "Du står i kø for å snakke med en av oss.",
       agentOn: "Du chatter nå med en av oss i kundeservice.", closed: "Samtalen er avsluttet.",
       hint: "Vi svarer døgnet rundt", hello: "Hei! Hva kan vi hjelpe deg med i dag?",
+      rateQ: "Hvordan var hjelpen du fikk?",
+      rates: ["1 – svært dårlig", "2 – dårlig", "3 – helt grei", "4 – god", "5 – svært god"],
+      rateComment: "Kommentar (valgfritt)", rateSend: "Send vurdering", rateSkip: "Nei takk",
+      rateThanks: "Takk for tilbakemeldingen!", ratePick: "Velg en vurdering fra 1 til 5.",
     },
     en: {
       open: "Chat with us", close: "Close the chat", title: "Customer service",
@@ -38,6 +42,10 @@
       pending: "Sending …", failed: "Not sent", queued: "You're in the queue to talk to one of us.",
       agentOn: "You're now chatting with one of our customer service team.", closed: "This conversation has ended.",
       hint: "We answer around the clock", hello: "Hi! How can we help you today?",
+      rateQ: "How was the help you got?",
+      rates: ["1 – very poor", "2 – poor", "3 – okay", "4 – good", "5 – very good"],
+      rateComment: "Comment (optional)", rateSend: "Send rating", rateSkip: "No thanks",
+      rateThanks: "Thank you for your feedback!", ratePick: "Choose a rating from 1 to 5.",
     },
   };
   const pickLang = (l) => (TEXTS[l] ? l : "nb");
@@ -125,6 +133,16 @@ a{color:#0b5cad}
 .typing i:nth-child(2){animation-delay:.2s}.typing i:nth-child(3){animation-delay:.4s}
 @keyframes b{to{opacity:.2;transform:translateY(-3px)}}
 @media (prefers-reduced-motion:reduce){.typing i{animation:none}}
+.rate{align-self:stretch;margin:0;padding:10px 12px;border:1px solid #dfe3e0;border-radius:12px;background:#fff}
+.rate legend{font-weight:700;padding:0 4px}
+.rate .stars{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0}
+.rate .stars label{display:flex;align-items:center;gap:4px;padding:4px 8px;border:1.5px solid #b8c0bb;border-radius:8px;font-size:13px;cursor:pointer}
+.rate .stars label:has(input:checked){border-color:var(--accent);background:#e8f0eb}
+.rate textarea{width:100%;margin:4px 0 8px;padding:6px 8px}
+.rate .row{display:flex;gap:8px}
+.rate .row button{padding:7px 12px;border-radius:8px;border:1.5px solid var(--accent)}
+.rate .row .go{background:var(--accent);color:#fff;font-weight:600}
+.rate .err{color:#8b1c1c;font-size:13px;margin:0}
 .note{padding:8px 14px;font-size:13px;background:#fff7e0;color:#5c4500;border-top:1px solid #f0dca0}
 form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #dfe3e0;background:#fff}
 textarea{flex:1;resize:none;max-height:120px;padding:9px 12px;border:1.5px solid #b8c0bb;border-radius:10px;color:var(--ink);background:#fff}
@@ -329,6 +347,11 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
         // Who has the chat now. The transcript says it in words ("Anne has joined"), so only note it;
         // a "closed" here is where a rating prompt would start.
         this.lastState = f.state;
+      } else if (f.type === "rating_request") {
+        this.askRating(f.language);
+      } else if (f.type === "rating_saved") {
+        if (this.rateBox) { this.rateBox.remove(); this.rateBox = null; }
+        this.system(this.t("rateThanks"));
       } else if (f.type === "error") {
         if (f.code === "bad_origin") { // this page may not use the chat: retrying can't help
           this.fatal = true;
@@ -430,6 +453,58 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
     }
 
     system(text) { this.bubble("system", text); this.scroll(); }
+
+    // The conversation ended: a rating 1-5 (a radio group: arrow keys move, Space picks) and an optional
+    // comment, in the conversation's language. The gateway asks once; "No thanks" just removes it.
+    askRating(language) {
+      if (this.rateBox) return;
+      const T = TEXTS[pickLang(language || this.lang)];
+      const id = uuid().slice(0, 8);
+      const box = (this.rateBox = document.createElement("form"));
+      box.className = "rate";
+      const set = document.createElement("fieldset");
+      set.style.border = "0"; set.style.padding = "0"; set.style.margin = "0";
+      const legend = document.createElement("legend");
+      legend.textContent = T.rateQ;
+      const stars = document.createElement("div");
+      stars.className = "stars";
+      stars.setAttribute("role", "radiogroup");
+      stars.setAttribute("aria-label", T.rateQ);
+      T.rates.forEach((words, i) => {
+        const label = document.createElement("label");
+        const input = document.createElement("input");
+        input.type = "radio"; input.name = "rating-" + id; input.value = String(i + 1);
+        label.append(input, words);
+        stars.append(label);
+      });
+      const commentLabel = document.createElement("label");
+      commentLabel.htmlFor = "rc-" + id;
+      commentLabel.textContent = T.rateComment;
+      const comment = document.createElement("textarea");
+      comment.id = "rc-" + id; comment.rows = 2; comment.maxLength = 1000;
+      const err = document.createElement("p");
+      err.className = "err"; err.setAttribute("role", "alert");
+      const row = document.createElement("div");
+      row.className = "row";
+      const go = document.createElement("button");
+      go.type = "submit"; go.className = "go"; go.textContent = T.rateSend;
+      const skip = document.createElement("button");
+      skip.type = "button"; skip.textContent = T.rateSkip;
+      skip.addEventListener("click", () => { box.remove(); this.rateBox = null; this.el.input.focus(); });
+      row.append(go, skip);
+      set.append(legend, stars, commentLabel, comment, err, row);
+      box.append(set);
+      box.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        const picked = box.querySelector("input:checked");
+        if (!picked) { err.textContent = T.ratePick; return; }
+        const frame = { type: "rating", rating: Number(picked.value) };
+        if (comment.value.trim()) frame.comment = comment.value.trim();
+        if (this.frame(frame)) go.disabled = true;
+      });
+      this.el.log.append(box);
+      this.scroll();
+    }
 
     mark(el, status) {
       const old = el.querySelector("small");
