@@ -16,9 +16,10 @@ from bot.console.hub import ConsoleHub
 from bot.console.keys import DESK, HUB
 from bot.console.socket import console_socket
 from bot.console.trainer_views import add_trainer_routes
-from bot.console.training_job import Trainer, training_workspace
+from bot.console.training_job import Trainer
 from bot.gateway.keys import BROKER, DATABASE, RASA, RELAY, SETTINGS
 from bot.settings import Settings
+from bot.training.teaching import training_workspace
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"

@@ -9,34 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from bot.settings import PROJECT_ROOT, Settings
 from bot.training import lifecycle
 from bot.training.progress import ProgressEvent
 from bot.training.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-
-def training_workspace(settings: Settings) -> Workspace:
-    """The project (or BOT_TRAINING_ROOT, a copy of its training files) with this gateway's database and Rasa.
-
-    BOT_TRAINING_CACHE points Rasa's training cache elsewhere (tests share the project's cache)."""
-    root = Path(os.environ.get("BOT_TRAINING_ROOT") or PROJECT_ROOT)
-    cache = os.environ.get("BOT_TRAINING_CACHE")
-    return Workspace(
-        root=root,
-        models_dir=root / "models" / "candidates",
-        database_url=settings.database_url,
-        rasa_urls=(settings.rasa_url,),
-        jwt_secret=settings.rasa_jwt_secret,
-        cache_dir=Path(cache) if cache else None,
-    )
 
 
 @dataclass

@@ -39,10 +39,9 @@ def run(args: argparse.Namespace) -> int:
     from bot.store.db import create_schema, session_scope
     from bot.training.inbox import InboxFilter, inbox_groups
     from bot.training.nlu_files import ExampleRejected
-    from bot.training.teaching import assign
-    from bot.training.workspace import Workspace
+    from bot.training.teaching import assign, training_workspace
 
-    workspace = Workspace()
+    workspace = training_workspace()
     create_schema(workspace.database_url)
     if args.inbox_command == "list":
         filters = InboxFilter(language=args.language, reason=args.reason, since=_day(args.since))

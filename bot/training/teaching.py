@@ -7,8 +7,11 @@ personal data ever reaches data/nlu), through nlu_files.add_example: one line, o
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.store.db import session_scope
 from bot.training.inbox import IGNORE, InboxGroup, find_group, record_decision
 from bot.training.nlu_files import AddedExample, ExampleRejected, add_example
@@ -16,6 +19,24 @@ from bot.training.rasa_server import RasaServer, RasaServerError
 from bot.training.workspace import Workspace
 
 log = logging.getLogger("bot.training")
+
+
+def training_workspace(settings: Settings | None = None) -> Workspace:
+    """The project (or BOT_TRAINING_ROOT, a copy of its training files) with this process's database and Rasa.
+
+    The trainer pages and `python -m bot inbox` both use it; BOT_TRAINING_CACHE points Rasa's training
+    cache elsewhere (tests share the project's cache while training in a copy)."""
+    settings = settings or get_settings()
+    root = Path(os.environ.get("BOT_TRAINING_ROOT") or PROJECT_ROOT)
+    cache = os.environ.get("BOT_TRAINING_CACHE")
+    return Workspace(
+        root=root,
+        models_dir=root / "models" / "candidates",
+        database_url=settings.database_url,
+        rasa_urls=(settings.rasa_url,),
+        jwt_secret=settings.rasa_jwt_secret,
+        cache_dir=Path(cache) if cache else None,
+    )
 
 
 @dataclass(frozen=True)
