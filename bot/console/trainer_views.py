@@ -22,7 +22,7 @@ from bot.console.training_job import Trainer
 from bot.gateway.keys import DATABASE
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.training import lifecycle
-from bot.training.inbox import IGNORE, REASONS, InboxFilter, inbox_groups
+from bot.training.inbox import REASONS, InboxFilter, inbox_groups
 from bot.training.nlu_files import ExampleRejected, known_intents
 from bot.training.teaching import assign, suggestions
 
@@ -217,6 +217,3 @@ def add_trainer_routes(app: web.Application, trainer: Trainer) -> None:
     router.add_post(MODELS + "/{model_id}/rollback", rollback)
     router.add_post(INBOX + "/logout", logout)
     log.info("trainer pages: training files in %s", trainer.workspace.root)
-
-
-__all__ = ["IGNORE", "add_trainer_routes"]
