@@ -65,15 +65,17 @@ def _print_record(record: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.training import lifecycle
     from bot.training.nlu_files import ExampleRejected, add_example
+    from bot.training.teaching import training_workspace
 
+    workspace = training_workspace()  # the project, or BOT_TRAINING_ROOT: as the trainer pages and the inbox
     try:
         if args.command == "nlu":
-            added = add_example(args.intent, args.language, args.text)
+            added = add_example(args.intent, args.language, args.text, workspace)
             print(f"added to {added.path}:{added.line_number}: - {added.text}")
             return 0
         command = args.models_command
         if command == "list":
-            records = lifecycle.list_models()
+            records = lifecycle.list_models(workspace)
             if args.json:
                 print(json.dumps([lifecycle.describe(r) for r in records], indent=2))
             elif not records:
@@ -84,16 +86,16 @@ def run(args: argparse.Namespace) -> int:
         if command == "train":
             by = args.by or getpass.getuser()
             if args.deploy:
-                return _report_deploy(lifecycle.retrain(by))
-            _print_record(lifecycle.train_candidate(by))
+                return _report_deploy(lifecycle.retrain(by, workspace))
+            _print_record(lifecycle.train_candidate(by, workspace))
             return 0
         if command == "evaluate":
-            _print_record(lifecycle.evaluate_model(args.id))
+            _print_record(lifecycle.evaluate_model(args.id, workspace))
             return 0
         if command == "deploy":
-            return _report_deploy(lifecycle.deploy(args.id))
+            return _report_deploy(lifecycle.deploy(args.id, workspace))
         if command == "rollback":
-            _print_record(lifecycle.rollback(args.id))
+            _print_record(lifecycle.rollback(args.id, workspace))
             return 0
     except (ExampleRejected, lifecycle.LifecycleError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,15 @@ def test_two_writers_at_once_both_land(data_copy: Workspace) -> None:
     diff = git(data_copy.root, "diff", "--unified=0")
     assert sorted(added_lines(diff)) == sorted(f"+    - {t}" for t in texts)
     assert Path(data_copy.root / "data/nlu/en/orders.yml").read_text().count("status for my parcel number") == 4
+
+
+def test_the_cli_adds_one_line_in_the_training_root(data_copy: Workspace) -> None:
+    """BOT_TRAINING_ROOT points the CLI (like the trainer pages) at a copy of the training files."""
+    command = [sys.executable, "-m", "bot", "nlu", "add", "--intent", "thanks", "--language", "en"]
+    env = {**os.environ, "BOT_TRAINING_ROOT": str(data_copy.root)}
+    result = subprocess.run(
+        [*command, "cheers, that sorted it"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "data/nlu/en/smalltalk.yml" in result.stdout
+    assert added_lines(git(data_copy.root, "diff", "--unified=0")) == ["+    - cheers, that sorted it"]
