@@ -1,6 +1,6 @@
 """The trainer's whole loop in the browser: a customer the bot misunderstood, the trainer teaches the message
 an intent in the inbox, retrains, the candidate goes live in the running Rasa server, and the same message is
-understood afterwards.
+understood afterwards; then a rollback from the page brings the earlier model back.
 
 The gateway's trainer pages work on a copy of the training files (BOT_TRAINING_ROOT), so data/nlu and
 models/varde.tar.gz in the repository never change; the candidate reaches this run's Rasa through PUT /model,
@@ -10,6 +10,7 @@ and the run's original model is put back afterwards.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -59,13 +60,20 @@ def repository_state() -> tuple[str, float]:
     return status, (PROJECT_ROOT / "models" / "varde.tar.gz").stat().st_mtime
 
 
-def last_understanding(text: str) -> tuple[str | None, float | None]:
-    with session_scope() as session:
-        message = session.execute(
-            select(Message).where(Message.role == "customer", Message.text == text).order_by(Message.id.desc())
-        ).scalar()
-        assert message is not None
-        return message.intent, message.confidence
+def last_understanding(text: str, after_id: int = 0) -> tuple[int, str | None]:
+    """(id, intent) of the newest customer message with this text, once Rasa's answer has been recorded."""
+    deadline = time.monotonic() + TURN_MS / 1000
+    while True:
+        with session_scope() as session:
+            message = session.execute(
+                select(Message)
+                .where(Message.role == "customer", Message.text == text, Message.id > after_id)
+                .order_by(Message.id.desc())
+            ).scalar()
+            if message is not None and message.intent is not None:
+                return message.id, message.intent
+        assert time.monotonic() < deadline, f"no understanding recorded for {text!r}"
+        time.sleep(0.3)
 
 
 def customer_says(page: Page, text: str) -> None:
@@ -82,6 +90,7 @@ def test_misunderstood_taught_retrained_understood(
 ) -> None:
     before = repository_state()
     server = RasaServer(rasa_stack.rasa_url, rasa_stack.env["BOT_RASA_JWT_SECRET"])
+    original_model_id = server.status().model_id
     assert server.parse(MISUNDERSTOOD)["intent"]["name"] != MEANT, "pick a phrasing the live model gets wrong"
 
     customer_context, trainer_context = browser.new_context(), browser.new_context()
@@ -94,7 +103,8 @@ def test_misunderstood_taught_retrained_understood(
         customer.goto(f"{trainer_gateway}/")
         customer.get_by_role("button", name="Chat med oss").click()
         customer_says(customer, MISUNDERSTOOD)
-        assert last_understanding(MISUNDERSTOOD)[0] != MEANT
+        first_id, intent = last_understanding(MISUNDERSTOOD)
+        assert intent != MEANT
         customer_says(customer, "takk for hjelpen")
         rating = customer.get_by_role("radiogroup", name="Hvordan var hjelpen du fikk?")
         expect(rating).to_be_visible(timeout=TURN_MS)
@@ -128,13 +138,19 @@ def test_misunderstood_taught_retrained_understood(
         expect(trainer.locator("#result")).to_contain_text("Took")
         live_row = trainer.locator("tr.status-live")
         expect(live_row).to_contain_text("trainer.tor", timeout=15_000)
-        expect(trainer.get_by_role("button", name="Roll back to", exact=False).first).to_be_visible()
 
         # The same message, asked again: understood now, by the model the running Rasa server loaded.
         customer.reload()
         customer_says(customer, MISUNDERSTOOD)
-        assert last_understanding(MISUNDERSTOOD)[0] == MEANT
+        assert last_understanding(MISUNDERSTOOD, after_id=first_id)[1] == MEANT
         assert server.parse(MISUNDERSTOOD)["intent"]["name"] == MEANT
+
+        # Rollback from the page: the model that was live before is served again.
+        trainer.reload()
+        trainer.get_by_role("button", name="Roll back to").first.click()
+        expect(trainer.locator(".flash")).to_contain_text("is live again", timeout=120_000)
+        assert server.status().model_id == original_model_id
+        assert server.parse(MISUNDERSTOOD)["intent"]["name"] != MEANT
     finally:
         customer_context.close()
         trainer_context.close()
