@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -40,6 +41,38 @@ CHANNEL_NAME = "gateway"
 
 # A frustrated message is handled as this intent: the handoff rules take it from there.
 ESCALATION_INTENT = "request_human"
+
+
+@dataclass
+class _Saved:
+    """The tracker Rasa saved at the end of this request's turn (see _capture_saves)."""
+
+    sender_id: str
+    tracker: Any = None
+
+
+_saving_for: ContextVar[_Saved | None] = ContextVar("varde_gateway_saving_for", default=None)
+
+
+def _capture_saves(tracker_store: Any) -> None:
+    """Let a request of this channel keep the tracker Rasa saves at the end of its turn.
+
+    Reading it back from the store instead loads and replays every event of the conversation: 5-10 % of
+    a turn by the benchmark (bench/), more in long conversations. Rasa saves in the request's own task,
+    so a context variable tells which request a save belongs to; saves for others pass through.
+    """
+    if getattr(tracker_store, "_varde_captures_saves", False):
+        return
+    save = tracker_store.save
+
+    async def save_and_keep(tracker: Any) -> None:
+        await save(tracker)
+        waiting = _saving_for.get()
+        if waiting is not None and tracker.sender_id == waiting.sender_id:
+            waiting.tracker = tracker
+
+    tracker_store.save = save_and_keep
+    tracker_store._varde_captures_saves = True
 
 
 def _authorised(request: Request, secret: str) -> bool:
@@ -91,9 +124,12 @@ class GatewayInput(RestInput):
                 input_channel=CHANNEL_NAME,
                 metadata=turn.metadata,
             )
+            _capture_saves(agent.tracker_store)
+            saved = _Saved(sender_id)
+            _saving_for.set(saved)  # this request's task (and the turn Rasa runs in it) only
             # Unlike RestInput, an exception is a 500 here: the gateway must know the turn failed.
             await on_new_message(message)
-            understanding = await _understanding(request, sender_id)
+            understanding = _understanding(saved.tracker or await agent.tracker_store.retrieve(sender_id))
             if turn.nlu_intent is not None:
                 # What NLU itself made of the message (the transcript and the trainers' inbox want that),
                 # not the request_human a frustrated turn was turned into.
@@ -168,13 +204,12 @@ def _moment(value: object) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-async def _understanding(request: Request, sender_id: str) -> dict[str, Any]:
-    """Intent, confidence and language of the turn just handled, read from the conversation's tracker.
+def _understanding(tracker: Any) -> dict[str, Any]:
+    """Intent, confidence and language of the turn just handled, from the conversation's tracker.
 
     The gateway sends one message of a conversation at a time, so the tracker's latest user message is
     the one this request carried.
     """
-    tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
     if tracker is None:
         return {"intent": None, "confidence": None, "language": None}
     intent = tracker.latest_message.intent or {}

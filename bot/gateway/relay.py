@@ -213,21 +213,27 @@ class Relay:
         except RasaUnavailable as failure:
             await self._tell_unavailable(conversation_id, language, failure, started, message.seq)
             return False
-        # NLU ran even when the actions then failed: keep what it understood either way.
-        await self._db.run(transcript.record_understanding, message.id, reply.intent, reply.confidence, reply.language)
         if reply.frustration:
             log.info("conversation %s: seq=%d sounded frustrated (%s)", conversation_id, message.seq,
                      ", ".join(reply.frustration))  # fmt: skip
         language = reply.language or language
         shown, custom = _split_reply(reply)
         if not shown and not custom:
-            # How a down (or failing) action server looks from here: Rasa answers, but says nothing.
+            # How a down (or failing) action server looks from here: Rasa answers, but says nothing. NLU
+            # ran all the same: keep what it understood.
+            await self._db.run(
+                transcript.record_understanding, message.id, reply.intent, reply.confidence, reply.language
+            )
             await self._tell_unavailable(conversation_id, language, RasaUnavailable("no reply"), started, message.seq)
             return False
-        stored = await self.append(
-            conversation_id,
-            [NewMessage(role="bot", text=m["text"], buttons=m["buttons"], language=language) for m in shown],
-        )
+        replies = [NewMessage(role="bot", text=m["text"], buttons=m["buttons"], language=language) for m in shown]
+        # One unit of work for the understanding and the replies: each commit waits for the disk.
+        async with self._lock(conversation_id):
+            stored = await self._db.run(
+                transcript.record_reply, message.id, reply.intent, reply.confidence, reply.language, conversation_id,
+                replies,
+            )  # fmt: skip
+            self._broadcast(conversation_id, stored)
         for payload in custom:
             await self._act_on(conversation_id, state, payload)
         if reply.intent in ENDING_INTENTS:

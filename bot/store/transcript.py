@@ -193,6 +193,20 @@ def append_messages(session: Session, conversation_id: str, new: list[NewMessage
     return messages
 
 
+def record_reply(
+    session: Session,
+    message_id: int,
+    intent: str | None,
+    confidence: float | None,
+    language: str | None,
+    conversation_id: str,
+    new: list[NewMessage],
+) -> list[Message]:
+    """A turn's answer in one transaction: what NLU made of the customer's message, and the bot's replies."""
+    record_understanding(session, message_id, intent, confidence, language)
+    return append_messages(session, conversation_id, new)
+
+
 def record_understanding(
     session: Session, message_id: int, intent: str | None, confidence: float | None, language: str | None
 ) -> None:
