@@ -25,12 +25,14 @@ from bot.gateway.database import Database
 from bot.gateway.keys import DATABASE, RELAY, SOCKETS
 from bot.gateway.relay import Relay
 from bot.services import assignment
+from bot.services.staff import mark_seen
 from bot.store import transcript
 from bot.store.conversations import Message
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
+PRESENCE_SECONDS = 30  # well inside bot/services/staff.py's PRESENCE_WINDOW
 MAX_FRAME_BYTES = 4096
 MAX_QUEUED_FRAMES = 1000
 _REFRESH = object()
@@ -112,6 +114,7 @@ class AgentConnection:
     async def run(self) -> None:
         self.hub.add(self)
         sender = asyncio.create_task(self._send_loop())
+        presence = asyncio.create_task(self._present())
         self.refresh()
         log.info("console of %s connected", self.username)
         try:
@@ -123,9 +126,19 @@ class AgentConnection:
         finally:
             self.hub.remove(self)
             self._unwatch()
+            presence.cancel()
             self._outbox.put_nowait(_CLOSE)
-            await sender
+            await asyncio.gather(sender, presence, return_exceptions=True)
             log.info("console of %s disconnected", self.username)
+
+    async def _present(self) -> None:
+        """While this console is open its agent counts as present (bot/services/staff.py)."""
+        while True:
+            try:
+                await self.db.run(mark_seen, self.username)
+            except SQLAlchemyError:
+                log.warning("console of %s: could not mark the agent present", self.username)
+            await asyncio.sleep(PRESENCE_SECONDS)
 
     async def _handle(self, raw: str) -> None:
         try:

@@ -35,11 +35,12 @@ def _wants_json(request: web.Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _done(request: web.Request, back: str, status: int = 200, **body: Any) -> web.StreamResponse:
+async def _done(request: web.Request, back: str, status: int = 200, **body: Any) -> web.StreamResponse:
     if _wants_json(request):
         return web.json_response(body, status=status)
     if status >= 400:
-        return _page(request, "message.html", {"message": body.get("error", "That didn't work."), "back": back}, status)
+        context = await _context(request, message=body.get("error", "That didn't work."), back=back)
+        return _page(request, "message.html", context, status)
     raise web.HTTPSeeOther(back)
 
 
@@ -125,9 +126,9 @@ async def ticket(request: web.Request) -> web.Response:
 async def availability(request: web.Request) -> web.StreamResponse:
     choice = (await _form(request)).get("availability", "")
     if choice not in AVAILABILITY:
-        return _done(request, "/console", 400, error=f"availability is one of {', '.join(AVAILABILITY)}")
+        return await _done(request, "/console", 400, error=f"availability is one of {', '.join(AVAILABILITY)}")
     await request.app[DESK].set_availability(_agent(request), choice)
-    return _done(request, "/console", availability=choice)
+    return await _done(request, "/console", availability=choice)
 
 
 async def claim(request: web.Request) -> web.StreamResponse:
@@ -135,15 +136,15 @@ async def claim(request: web.Request) -> web.StreamResponse:
     outcome = await request.app[DESK].claim(_agent(request), conversation_id)
     url = f"/console/conversations/{conversation_id}"
     if outcome.won:
-        return _done(request, url, claimed=True, url=url)
+        return await _done(request, url, claimed=True, url=url)
     if outcome.state is None:
-        return _done(request, "/console", 404, claimed=False, error="That conversation does not exist.")
+        return await _done(request, "/console", 404, claimed=False, error="That conversation does not exist.")
     if outcome.state == "agent":
         who = "You have" if outcome.holder == _agent(request).username else f"{outcome.holder_name} has"
         error = f"{who} already taken this conversation."
     else:
         error = "This conversation is no longer in the queue."
-    return _done(request, "/console", 409, claimed=False, error=error, holder=outcome.holder_name)
+    return await _done(request, "/console", 409, claimed=False, error=error, holder=outcome.holder_name)
 
 
 async def post_message(request: web.Request) -> web.StreamResponse:
@@ -152,10 +153,10 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     stored = await request.app[DESK].reply(_agent(request), conversation_id, body)
     back = f"/console/conversations/{conversation_id}"
     if stored is None:
-        return _done(
+        return await _done(
             request, back, 409, error="You can write only in a conversation you have, and not an empty message."
         )
-    return _done(request, back, seq=stored.seq)
+    return await _done(request, back, seq=stored.seq)
 
 
 async def post_note(request: web.Request) -> web.StreamResponse:
@@ -163,15 +164,15 @@ async def post_note(request: web.Request) -> web.StreamResponse:
     note = await request.app[DESK].add_note(_agent(request), conversation_id, (await _form(request)).get("text", ""))
     back = f"/console/conversations/{conversation_id}"
     if note is None:
-        return _done(request, back, 403, error="Notes go on a conversation of yours, and can't be empty.")
-    return _done(request, back, note=note)
+        return await _done(request, back, 403, error="Notes go on a conversation of yours, and can't be empty.")
+    return await _done(request, back, note=note)
 
 
 async def hand_back(request: web.Request) -> web.StreamResponse:
     conversation_id = _conversation_id(request)
     if not await request.app[DESK].hand_back(_agent(request), conversation_id):
-        return _done(request, "/console", 409, error="This conversation is not yours to hand back.")
-    return _done(request, "/console", handed_back=True)
+        return await _done(request, "/console", 409, error="This conversation is not yours to hand back.")
+    return await _done(request, "/console", handed_back=True)
 
 
 async def close(request: web.Request) -> web.StreamResponse:
@@ -180,10 +181,10 @@ async def close(request: web.Request) -> web.StreamResponse:
     resolution = form.get("resolution", "")
     if resolution not in RESOLUTIONS:
         back = f"/console/conversations/{conversation_id}"
-        return _done(request, back, 400, error="Choose how the conversation ended.")
+        return await _done(request, back, 400, error="Choose how the conversation ended.")
     if not await request.app[DESK].close(_agent(request), conversation_id, resolution, form.get("note")):
-        return _done(request, "/console", 409, error="This conversation is not yours to close.")
-    return _done(request, "/console", closed=True)
+        return await _done(request, "/console", 409, error="This conversation is not yours to close.")
+    return await _done(request, "/console", closed=True)
 
 
 async def ticket_done(request: web.Request) -> web.StreamResponse:
@@ -192,5 +193,5 @@ async def ticket_done(request: web.Request) -> web.StreamResponse:
     except ValueError as error:
         raise web.HTTPNotFound() from error
     if not await request.app[DESK].ticket_done(_agent(request), ticket_id):
-        return _done(request, "/console", 409, error="That ticket is not open.")
-    return _done(request, "/console", done=True)
+        return await _done(request, "/console", 409, error="That ticket is not open.")
+    return await _done(request, "/console", done=True)

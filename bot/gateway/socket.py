@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 # A browser that stops reading gets this many frames queued before the gateway lets it go.
 MAX_QUEUED_FRAMES = 1000
 HEARTBEAT_SECONDS = 30
+TYPING_REPEAT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class _Welcome:
     conversation_id: str
     state: str
     last_seq: int
+    resumed: bool  # a new conversation has no history to send
 
 
 _CLOSE = object()
@@ -96,6 +99,7 @@ class WidgetConnection:
         # The sender's view: which conversation it shows and the newest seq it sent.
         self._showing: str | None = None
         self._sent_seq = 0
+        self._typing: tuple[bool, float] = (False, 0.0)  # the last typing state passed on, and when
 
     # --- the relay pushes here -----------------------------------------------------------------
     def push(self, item: Message | dict[str, Any]) -> None:
@@ -140,7 +144,7 @@ class WidgetConnection:
                 await self._message(frame)
             elif isinstance(frame, Rating):
                 await self._rating(frame)
-            elif isinstance(frame, Typing) and self.conversation_id:
+            elif isinstance(frame, Typing) and self.conversation_id and self._typing_news(frame.on):
                 # Shown in the console of an agent who has the conversation; no one else watches it.
                 self.relay.typing(self.conversation_id, "customer", frame.on)
         except FrameError as refused:
@@ -150,6 +154,14 @@ class WidgetConnection:
             log.warning("conversation %s: database unavailable", self.conversation_id, exc_info=True)
             client_id = frame.client_id if isinstance(frame, CustomerMessage) else None
             self.push(error_frame("unavailable", text("unavailable", self.language), client_id))
+
+    def _typing_news(self, on: bool) -> bool:
+        """A change, or a reminder after a while: a widget that floods typing frames floods no one else."""
+        now = time.monotonic()
+        if on == self._typing[0] and now - self._typing[1] < TYPING_REPEAT_SECONDS:
+            return False
+        self._typing = (on, now)
+        return True
 
     def _refuse(self, refused: FrameError) -> None:
         log.info("conversation %s: frame refused (%s: %s)", self.conversation_id, refused.code, refused.detail)
@@ -172,7 +184,7 @@ class WidgetConnection:
         self.relay.subscribe(conversation.id, self)
         # A last_seq beyond the conversation's end (a stale browser) would hide its next messages.
         last_seq = min(hello.last_seq, conversation.last_seq) if resumed else 0
-        self.push(_Welcome(conversation.id, conversation.state, last_seq))
+        self.push(_Welcome(conversation.id, conversation.state, last_seq, resumed))
         if resumed:
             log.info("conversation %s resumed after seq %d", conversation.id, last_seq)
         else:
@@ -200,6 +212,7 @@ class WidgetConnection:
     async def _message(self, message: CustomerMessage) -> None:
         if self.conversation_id is None:
             raise FrameError("bad_frame", "message before hello", message.client_id)
+        self._typing = (False, 0.0)  # a sent message ends the typing; the next keystroke is news again
         outcome = await self.relay.accept(
             self.conversation_id, message.client_id, message.text, message.payload, self.language
         )
@@ -228,7 +241,8 @@ class WidgetConnection:
                 if isinstance(item, _Welcome):
                     self._showing, self._sent_seq = item.conversation_id, item.last_seq
                     await self.ws.send_json(welcome_frame(item.conversation_id, item.state))
-                    await self._catch_up(None)
+                    if item.resumed:
+                        await self._catch_up(None)
                 elif isinstance(item, Message):
                     if item.conversation_id == self._showing and item.seq > self._sent_seq:
                         await self._catch_up(item.seq - 1)

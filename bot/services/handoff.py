@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services import queue
 from bot.services.hours import is_open, next_opening
+from bot.services.staff import available_agents
 from bot.store.models import HandoffRequest
 
 REASONS = ("requested", "misunderstood", "complaint", "frustration")
@@ -23,7 +23,7 @@ class People:
     """Whether a person can join a chat now, and if not, why."""
 
     open: bool  # within customer-service hours (shop.yml, Europe/Oslo)
-    agents: int  # agents marked available in the console
+    agents: int  # agents marked available, with their console open
     opens: datetime  # next opening (now, when open)
 
     @property
@@ -32,7 +32,7 @@ class People:
 
 
 def people_now(session: Session, now: datetime | None = None) -> People:
-    return People(open=is_open(now), agents=queue.available_agents(session), opens=next_opening(now))
+    return People(open=is_open(now), agents=len(available_agents(session)), opens=next_opening(now))
 
 
 def request_handoff(

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from bot.store.conversations import Conversation
 from bot.store.models import Customer, HandoffRequest, LoyaltyAccount, utcnow
-from bot.store.staff import StaffUser
 
 # Lower is served first; guests count as bronse.
 TIER_RANK = {"gull": 0, "solv": 1, "bronse": 2}
@@ -105,14 +104,6 @@ def position(session: Session, conversation_id: str, customer_id: str | None) ->
     mine = next((entry for entry in queue if entry.conversation_id == conversation_id), None)
     rank = mine.rank if mine else (tier_rank(tier), utcnow())
     return 1 + sum(1 for entry in others if entry.rank < rank)
-
-
-def available_agents(session: Session) -> int:
-    return len(
-        session.execute(
-            select(StaffUser.username).where(StaffUser.role == "agent", StaffUser.availability == "available")
-        ).all()
-    )
 
 
 def estimated_wait_minutes(place: int, agents: int) -> int:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.identity import hash_password, verify_password
 from bot.shop import shop_data
+from bot.store.models import utcnow
 from bot.store.staff import AVAILABILITY, ROLES, StaffUser
 
 log = logging.getLogger(__name__)
+
+# An open console marks its agent seen every 30 s; after this long without it, the agent is gone.
+PRESENCE_WINDOW = timedelta(minutes=2)
 
 
 def ensure_demo_staff(session: Session) -> int:
@@ -68,12 +73,28 @@ def set_availability(session: Session, username: str, availability: str) -> None
     if user is None:
         raise LookupError(f"no staff user {username!r}")
     user.availability = availability
+    user.last_seen_at = utcnow()
+
+
+def mark_seen(session: Session, username: str) -> None:
+    """The agent's console is open now (its socket says so every HEARTBEAT while it is)."""
+    session.execute(
+        update(StaffUser)
+        .where(StaffUser.username == username)
+        .values(last_seen_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def available_agents(session: Session) -> list[StaffUser]:
+    """Agents who said they are available and whose console is open: someone who closed the browser
+    without logging out is not counted, so no customer is told to wait for a person who is gone."""
+    since = utcnow() - PRESENCE_WINDOW
     return list(
         session.execute(
-            select(StaffUser).where(StaffUser.role == "agent", StaffUser.availability == "available")
+            select(StaffUser).where(
+                StaffUser.role == "agent", StaffUser.availability == "available", StaffUser.last_seen_at >= since
+            )
         ).scalars()
     )
 

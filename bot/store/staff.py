@@ -21,4 +21,6 @@ class StaffUser(Base):
     role: Mapped[str] = Column(String(10), nullable=False)
     password_hash: Mapped[str] = Column(String(200), nullable=False)  # argon2id, never the password
     availability: Mapped[str] = Column(String(10), nullable=False, default="away")
+    # When the agent's console was last open (bot/console/socket.py): "available" counts only while it is.
+    last_seen_at: Mapped[datetime | None] = Column(DateTime(timezone=True))
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -18,7 +18,7 @@ from bot.services.assignment import enqueue
 from bot.store.conversations import Conversation
 from bot.store.db import session_scope
 from bot.store.desk import Ticket
-from bot.store.models import HandoffRequest
+from bot.store.models import HandoffRequest, utcnow
 from bot.store.staff import StaffUser
 from tests.actions.conftest import responses, run_action
 from tests.support import make_tracker
@@ -31,6 +31,7 @@ def agents_available(*usernames: str) -> None:
     with session_scope() as session:
         for user in session.execute(select(StaffUser)).scalars():
             user.availability = "available" if user.username in usernames else "away"
+            user.last_seen_at = utcnow()  # their consoles are open
 
 
 def tracker(text: str, intent: str, clock: str, sender: str = "conv-h", **kwargs: Any):  # type: ignore[no-untyped-def]
@@ -169,3 +170,18 @@ async def test_the_message_is_stored_as_a_ticket_and_the_customer_told_when_to_e
     assert (messages[0]["ticket_id"], messages[0]["email"]) == (ticket_id, "guest@example.no")
     assert custom(messages) == {"ticket": {"id": ticket_id}}
     assert events_named(events) == {"ticket_email": None, "ticket_message": None}
+
+
+def test_a_production_action_server_ignores_a_clock_in_the_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    from actions.common import clock_of
+    from bot.settings import get_settings
+
+    sunday = tracker("menneske", "request_human", CLOSED)
+    assert clock_of(sunday) is not None and clock_of(sunday).isoformat() == CLOSED
+    monkeypatch.setenv("BOT_ENV", "production")
+    get_settings.cache_clear()
+    try:
+        assert clock_of(sunday) is None  # the real now: no message can move the shop's hours
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -9,6 +9,8 @@ from typing import TypeVar
 
 from sqlalchemy import select, update
 
+from bot.identity import hash_password, verify_password
+from bot.shop import shop_data
 from bot.store.conversations import Conversation
 from bot.store.db import session_scope
 from bot.store.desk import Ticket
@@ -23,7 +25,9 @@ T = TypeVar("T")
 
 
 def quiet_desk() -> None:
-    """No one waiting, no one at work: each test starts the desk from nothing."""
+    """No one waiting, no one at work, the demo staff with their demo passwords (another test of the run
+    may have changed them): each test starts the desk from nothing."""
+    passwords = {raw["username"]: raw["password"] for raw in shop_data()["staff"]}
     with session_scope() as session:
         session.execute(
             update(Conversation)
@@ -33,6 +37,8 @@ def quiet_desk() -> None:
         )
         for user in session.execute(select(StaffUser)).scalars():
             user.availability = "away"
+            if not verify_password(user.password_hash, passwords.get(user.username)):
+                user.password_hash = hash_password(passwords[user.username])
 
 
 def state_of(conversation_id: str) -> tuple[str, str | None]:

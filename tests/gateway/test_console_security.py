@@ -240,3 +240,18 @@ async def test_customer_text_is_shown_as_text_in_the_console(desk: Gateway) -> N
         await widget.close()
     finally:
         await anne.close()
+
+
+async def test_a_plain_form_post_without_the_script_gets_a_page_back(desk: Gateway) -> None:
+    """The console's forms work without its script: a redirect when done, a readable page when not."""
+    anne = await ConsoleClient.logged_in(desk.url("/"), "agent.anne")
+    try:
+        form = {"csrf_token": anne.csrf, "availability": "available"}
+        async with anne.http.post(anne.url("/console/availability"), data=form, allow_redirects=False) as reply:
+            assert (reply.status, reply.headers["Location"]) == (303, "/console")
+        claim = anne.url(f"/console/conversations/{EXAMPLE_ID}/claim")
+        async with anne.http.post(claim, data={"csrf_token": anne.csrf}, allow_redirects=False) as reply:
+            page = await reply.text()
+            assert reply.status == 404 and "That conversation does not exist." in page and "Log out" in page
+    finally:
+        await anne.close()

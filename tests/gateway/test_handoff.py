@@ -169,9 +169,12 @@ async def test_agent_and_customer_talk_in_real_time_and_the_bot_carries_on_after
     await kari.ws.send_json({"type": "typing", "on": True})
     typing = await anne.until(lambda f: f["type"] == "typing")
     assert typing[-1] == {"type": "typing", "role": "customer", "on": True, "conversation_id": conversation_id}
+    for _ in range(10):  # a widget that floods typing frames: no news, so nothing passed on
+        await kari.ws.send_json({"type": "typing", "on": True})
     await kari.say("Hei Anne, skoene mine er for små. Kan jeg bytte?")
     seen = await anne.until(lambda f: f["type"] == "message" and f["role"] == "customer")
     assert seen[-1]["text"] == "Hei Anne, skoene mine er for små. Kan jeg bytte?"
+    assert not [f for f in seen if f["type"] == "typing"]
 
     # The agent types and answers; the customer sees both, with her name.
     await anne.send({"type": "typing", "conversation_id": conversation_id, "on": True})

@@ -10,9 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from bot.services import assignment, queue
 from bot.services.handoff import request_handoff
+from bot.services.staff import PRESENCE_WINDOW, available_agents, mark_seen, set_availability
 from bot.store.conversations import Conversation
 from bot.store.db import add_missing_columns, create_schema, get_engine, session_scope
 from bot.store.models import HandoffRequest, utcnow
@@ -153,14 +155,23 @@ def test_only_the_holder_hands_back_or_closes_and_sees_the_conversation(database
         assert session.get(Conversation, "c1").state == "bot"
 
 
-def test_available_agents_are_counted_by_availability(database: str) -> None:
+def test_available_agents_said_so_and_have_their_console_open(database: str) -> None:
+    def available(session: Session) -> list[str]:
+        return sorted(user.username for user in available_agents(session))
+
     with session_scope(database) as session:
         for user in session.execute(select(StaffUser)).scalars():
             user.availability = "away"
-        assert queue.available_agents(session) == 0
-        session.get(StaffUser, "agent.per").availability = "available"
-        session.get(StaffUser, "trainer.tor").availability = "available"  # not an agent
-        assert queue.available_agents(session) == 1
+            user.last_seen_at = None
+        assert available(session) == []
+        set_availability(session, "agent.per", "available")
+        set_availability(session, "trainer.tor", "available")  # not an agent
+        assert available(session) == ["agent.per"]
+        # Per closed the browser without logging out: after a while he no longer counts.
+        session.get(StaffUser, "agent.per").last_seen_at = utcnow() - PRESENCE_WINDOW - timedelta(seconds=1)
+        assert available(session) == []
+        mark_seen(session, "agent.per")  # his console is open again
+        assert available(session) == ["agent.per"]
 
 
 def test_an_older_database_gets_the_new_columns(tmp_path) -> None:

@@ -44,3 +44,15 @@ def test_cli_refuses_production_start_with_demo_secret(monkeypatch: pytest.Monke
     )
     assert result.returncode != 0
     assert "Refusing a production start" in result.stderr
+
+
+def test_production_refuses_a_fixed_clock() -> None:
+    settings = Settings(
+        env="production",
+        identity_secret=STRONG,
+        rasa_jwt_secret=STRONG + "a",
+        session_secret=STRONG + "b",
+        clock="2030-01-06T11:00:00+01:00",
+    )
+    with pytest.raises(SettingsError, match="BOT_CLOCK"):
+        settings.check_production()
