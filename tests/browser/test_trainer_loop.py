@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -86,7 +87,7 @@ def customer_says(page: Page, text: str) -> None:
 
 
 def test_misunderstood_taught_retrained_understood(
-    browser: Browser, trainer_gateway: str, rasa_stack: RasaStack
+    browser: Browser, trainer_gateway: str, rasa_stack: RasaStack, artifacts: Path
 ) -> None:
     before = repository_state()
     server = RasaServer(rasa_stack.rasa_url, rasa_stack.env["BOT_RASA_JWT_SECRET"])
@@ -113,6 +114,7 @@ def test_misunderstood_taught_retrained_understood(
         customer.get_by_role("button", name="Send vurdering").click()
         expect(customer.locator("varde-chat .m.system").filter(has_text="Takk for tilbakemeldingen!")).to_be_visible()
         expect(rating).to_have_count(0)
+        customer.screenshot(path=str(artifacts / "trainer-loop-rated.png"))
 
         # The trainer: logs in, finds the message in the inbox, teaches it order_status.
         trainer.goto(f"{trainer_gateway}/console/login")
@@ -124,6 +126,7 @@ def test_misunderstood_taught_retrained_understood(
         expect(item).to_be_visible()
         expect(item).to_contain_text("rated 1-2")
         expect(item.get_by_role("radio")).to_have_count(4)  # the live model's top three, and "ignore"
+        trainer.screenshot(path=str(artifacts / "trainer-inbox.png"), full_page=True)
         item.get_by_label("Another intent").select_option(MEANT)
         item.get_by_role("button", name="Save").click()
         expect(trainer.locator(".flash")).to_contain_text(f"as {MEANT}: {MISUNDERSTOOD}")
@@ -138,6 +141,7 @@ def test_misunderstood_taught_retrained_understood(
         expect(trainer.locator("#result")).to_contain_text("Took")
         live_row = trainer.locator("tr.status-live")
         expect(live_row).to_contain_text("trainer.tor", timeout=15_000)
+        trainer.screenshot(path=str(artifacts / "trainer-models.png"), full_page=True)
 
         # The same message, asked again: understood now, by the model the running Rasa server loaded.
         customer.reload()
