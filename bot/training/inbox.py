@@ -27,6 +27,8 @@ from bot.training.masking import mask_personal_data
 REASONS = ("low_confidence", "fallback", "rephrased", "handoff", "rated_low")
 FALLBACK_INTENT = "nlu_fallback"
 IGNORE = "ignore"
+# A miss followed by one of these is not a rephrasing: "thanks", "no", "hi" say nothing about what was meant.
+NOT_A_REPHRASING = ("thanks", "goodbye", "greet", "affirm", "deny", "chitchat", "out_of_scope")
 
 
 def low_confidence_threshold() -> float:
@@ -112,7 +114,8 @@ def _reasons(
         reasons.append("fallback")
     elif message.confidence is not None and message.confidence < threshold:
         reasons.append("low_confidence")
-    if reasons and following is not None and following.intent and not _misunderstood(following, threshold):
+    rephrased = following is not None and following.intent not in (None, *NOT_A_REPHRASING)
+    if reasons and rephrased and not _misunderstood(following, threshold):  # type: ignore[arg-type]
         reasons.append("rephrased")
         understood_as = following.intent
     if handed_over:

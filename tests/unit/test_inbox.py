@@ -67,3 +67,12 @@ def test_reasons_grouping_and_decisions(shop: str) -> None:
         record_decision(session, dingsen.message_ids, "ignore", "trainer.tor", None)
     with session_scope(shop) as session:
         assert dingsen.key not in {g.key for g in inbox_groups(session)}
+
+
+def test_a_thanks_after_a_miss_is_not_a_rephrasing(shop: str) -> None:
+    create_schema(shop)
+    with session_scope(shop) as session:
+        _conversation(session, "c-thanks", [("dingsedulten min 77", "nlu_fallback", 0.1), ("takk", "thanks", 0.99)])
+    with session_scope(shop) as session:
+        [message] = [m for m in inbox_messages(session) if m.conversation_id == "c-thanks"]
+    assert message.reasons == ("fallback",)
