@@ -83,6 +83,12 @@ class Settings:
     # How long Rasa may take over one turn before the customer is told something is wrong; the
     # protocol promises an answer within 10 s.
     rasa_timeout: float = field(default_factory=lambda: _env_float("BOT_RASA_TIMEOUT", 8.0))
+    # Trainers: customer turns NLU understood with less confidence than this go to the inbox.
+    inbox_low_confidence: float = field(default_factory=lambda: _env_float("BOT_INBOX_LOW_CONFIDENCE", 0.5))
+    # Where trainers' examples and candidate models go (tests point it at a copy of the training files),
+    # and Rasa's training cache (None: Rasa's default, .rasa/cache under that root).
+    training_root: Path = field(default_factory=lambda: Path(_env("BOT_TRAINING_ROOT", str(PROJECT_ROOT))))
+    training_cache: str = field(default_factory=lambda: _env("BOT_TRAINING_CACHE", ""))
     # Where gateway processes tell each other about conversations and the agents' queue: empty for one
     # process (in-process delivery), or a Redis URL such as redis://127.0.0.1:6379/0 for several.
     broker_url: str = field(default_factory=lambda: _env("BOT_BROKER_URL", ""))

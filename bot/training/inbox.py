@@ -12,7 +12,6 @@ the server, before any page or command shows a message (bot/training/masking.py)
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.settings import get_settings
 from bot.store.conversations import Conversation, InboxDecision, Message
 from bot.store.models import Customer, HandoffRequest
 from bot.training.masking import mask_personal_data
@@ -32,7 +32,7 @@ NOT_A_REPHRASING = ("thanks", "goodbye", "greet", "affirm", "deny", "chitchat", 
 
 
 def low_confidence_threshold() -> float:
-    return float(os.environ.get("BOT_INBOX_LOW_CONFIDENCE", "0.5"))
+    return get_settings().inbox_low_confidence
 
 
 @dataclass(frozen=True)

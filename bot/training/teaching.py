@@ -7,11 +7,10 @@ personal data ever reaches data/nlu), through nlu_files.add_example: one line, o
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.settings import Settings, get_settings
 from bot.store.db import session_scope
 from bot.training.inbox import IGNORE, InboxGroup, find_group, record_decision
 from bot.training.nlu_files import AddedExample, ExampleRejected, add_example
@@ -27,8 +26,8 @@ def training_workspace(settings: Settings | None = None) -> Workspace:
     The trainer pages and `python -m bot inbox` both use it; BOT_TRAINING_CACHE points Rasa's training
     cache elsewhere (tests share the project's cache while training in a copy)."""
     settings = settings or get_settings()
-    root = Path(os.environ.get("BOT_TRAINING_ROOT") or PROJECT_ROOT)
-    cache = os.environ.get("BOT_TRAINING_CACHE")
+    root = settings.training_root
+    cache = settings.training_cache
     return Workspace(
         root=root,
         models_dir=root / "models" / "candidates",
