@@ -27,7 +27,7 @@ class OrderLine:
     id: str
     status: str
     placed_on: date
-    items: str
+    products: str  # "Fjellsko Tinde GTX × 1, ..." (not `items`: templates would find dict.items)
     total_nok: int
 
 
@@ -70,7 +70,7 @@ def card_for(session: Session, customer_id: str | None, customer_texts: Iterable
             id=order.id,
             status=order.status,
             placed_on=order.placed_at.date(),
-            items=", ".join(f"{item.product.name} × {item.quantity}" for item in order.items),
+            products=", ".join(f"{item.product.name} × {item.quantity}" for item in order.items),
             total_nok=sum(item.unit_price_nok * item.quantity for item in order.items),
         )
         for order in list(customer_orders(session, customer.id))[:RECENT]

@@ -103,7 +103,7 @@ def test_a_customer_asks_for_a_person_an_agent_takes_over_and_hands_back(
     expect(agent.locator("#transcript")).to_contain_text("Kan jeg få snakke med et menneske?")  # the whole chat
     expect(agent.get_by_role("heading", name="Customer")).to_be_visible()
     expect(agent.locator(".card")).to_contain_text("Kari Nordmann")
-    expect(agent.locator(".card")).to_contain_text("10234")  # her recent orders
+    expect(agent.locator(".card")).to_contain_text("Fjellsko Tinde GTX × 1")  # her recent orders
     expect(agent.locator("body[data-watching]")).to_have_count(1)
     expect(chat_log(shop)).to_contain_text("Anne fra kundeservice har kommet inn i chatten.", timeout=LIVE_MS)
 

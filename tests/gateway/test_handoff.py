@@ -161,6 +161,8 @@ async def test_agent_and_customer_talk_in_real_time_and_the_bot_carries_on_after
     snapshot = await anne.snapshot_where(lambda s: s["mine"] and not s["queue"])
     assert snapshot["mine"][0]["customer"] == "Kari Nordmann"
 
+    status, page = await anne.page(f"/console/conversations/{conversation_id}")
+    assert status == 200 and "Fjellsko Tinde GTX × 1" in page and "6230" in page  # her card: orders, points
     await anne.watch(conversation_id)
     history = await anne.until(lambda f: f["type"] == "message" and f["role"] == "system")
     assert next(f["text"] for f in history if f["type"] == "message") == ASK_FOR_A_PERSON
