@@ -58,3 +58,9 @@ def rasa_stack(trained_model: Path) -> Iterator[RasaStack]:
     finally:
         stack.stop("rasa")
         stack.stop("actions")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread until
+    the session ends, and asyncio tests cannot start their own loop after it."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.path))
