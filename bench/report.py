@@ -155,11 +155,14 @@ def heading(results: dict[str, Any]) -> str:
     m = results.get("machine") or {}
     versions = m.get("versions") or {}
     mode = "quick" if (results.get("plan") or {}).get("quick") else "full"
+    samples = [load for _, load in m.get("load_samples") or []]
+    during = f" (1-minute load {min(samples):.1f}-{max(samples):.1f} during the run)" if samples else ""
     return (
         f"Varde benchmark ({mode}), {m.get('date')}: {m.get('cpu')}, {m.get('cores')} cores, "
         f"{m.get('memory_gib')} GiB; "
         f"Python {m.get('python')}, Rasa {versions.get('rasa')}, {results.get('database')}; load average "
-        f"{m.get('load_average_at_start')} at start, {m.get('load_average_at_end')} at end; {results.get('seconds')} s"
+        f"{m.get('load_average_at_start')} at start, {m.get('load_average_at_end')} at end{during}; "
+        f"{results.get('seconds')} s"
     )
 
 

@@ -51,12 +51,17 @@ class Plan:
 
 
 class Progress:
+    """Prints what the run is doing, and samples the machine's load as it goes (others share it)."""
+
     def __init__(self) -> None:
         self.started = time.monotonic()
+        self.load_samples: list[tuple[int, float]] = []  # (seconds into the run, 1-minute load average)
 
     def __call__(self, message: str) -> None:
         elapsed = int(time.monotonic() - self.started)
-        print(f"[bench {elapsed // 60:02d}:{elapsed % 60:02d}] {message}", flush=True)
+        load = load_average()[0]
+        self.load_samples.append((elapsed, load))
+        print(f"[bench {elapsed // 60:02d}:{elapsed % 60:02d} load {load:.1f}] {message}", flush=True)
 
 
 class Bench:
@@ -233,6 +238,7 @@ class Bench:
         self.results["failed_sections"] = self.failed_sections
         self.results["seconds"] = round(time.monotonic() - started, 1)
         self.results["machine"]["load_average_at_end"] = load_average()
+        self.results["machine"]["load_samples"] = self.progress.load_samples
         self.results["work_dir"] = str(self.work_dir)
         return self.results
 
