@@ -60,8 +60,12 @@ def throughput_table(results: dict[str, Any]) -> Table:
     for customers, level in (results.get("concurrent") or {}).items():
         rest = (level.get("rest") or {}).get("throughput_msg_s")
         gateway = (level.get("gateway") or {}).get("throughput_msg_s")
-        rows.append([f"{customers} customer(s)", f"{rest or 0:.1f}", f"{gateway or 0:.1f}", _ratio(gateway, rest)])
-    return "Throughput (closed loop, no think time)", ["customers", "REST msg/s", "gateway msg/s", "gw/REST"], rows
+        errors = ((level.get("gateway") or {}).get("delivery") or {}).get("errors", 0)
+        rows.append(
+            [f"{customers} customer(s)", f"{rest or 0:.1f}", f"{gateway or 0:.1f}", _ratio(gateway, rest), str(errors)]
+        )
+    header = ["customers", "REST msg/s", "gateway msg/s", "gw/REST", "gateway: 'having trouble' answers"]
+    return "Throughput (closed loop, no think time; answered turns only)", header, rows
 
 
 def _growth(slope: float | None) -> str:
