@@ -182,7 +182,8 @@ class Relay:
         """Answer one customer turn; False when the customer got the system message instead."""
         message = turn.message
         conversation_id = message.conversation_id
-        conversation = await self._db.run(transcript.get_conversation, conversation_id)
+        # One read before Rasa: every unit of work costs a worker-thread hop and a session (bench/, README).
+        conversation, earlier = await self._db.run(transcript.turn_context, conversation_id, message.seq)
         if conversation is None:
             return True
         if conversation.state == "agent":
@@ -197,14 +198,13 @@ class Relay:
         self._broadcast(conversation_id, [typing_frame("bot", True)])
         started = time.monotonic()
         try:
-            return await self._answer(turn, conversation.state, conversation.language, started)
+            return await self._answer(turn, conversation.state, conversation.language, started, earlier)
         finally:
             self._broadcast(conversation_id, [typing_frame("bot", False)])
 
-    async def _answer(self, turn: Turn, state: str, language: str, started: float) -> bool:
+    async def _answer(self, turn: Turn, state: str, language: str, started: float, earlier: list[Message]) -> bool:
         message = turn.message
         conversation_id = message.conversation_id
-        earlier = await self._db.run(transcript.answered_customer_turns, conversation_id, message.seq)
         metadata = {**turn.metadata, "earlier_turns": [_earlier_turn(m) for m in earlier]}
         try:
             reply = await self._rasa.send(

@@ -83,6 +83,15 @@ def messages_after(
     return list(session.execute(query.order_by(Message.seq)).scalars())
 
 
+def turn_context(session: Session, conversation_id: str, before_seq: int) -> tuple[Conversation | None, list[Message]]:
+    """What a customer turn needs before it goes to Rasa, in one unit of work: the conversation (its state)
+    and the customer's last answered turns (for "the same question again")."""
+    conversation = get_conversation(session, conversation_id)
+    if conversation is None:
+        return None, []
+    return conversation, answered_customer_turns(session, conversation_id, before_seq)
+
+
 def answered_customer_turns(session: Session, conversation_id: str, before_seq: int, limit: int = 3) -> list[Message]:
     """The customer's last `limit` typed turns before `before_seq` that the bot answered, oldest first.
 
