@@ -129,7 +129,8 @@ def test_a_restarted_rasa_serves_the_live_model_unless_train_made_a_newer_one(hi
         session.flush()
         mark_live(session, record)
     assert serving_model(trained_file, history) == live_file
-    os.utime(trained_file)  # `python -m bot train` made a new model after the deploy
+    later = time.time() + 60  # clearly after the deploy, whatever the clock's resolution
+    os.utime(trained_file, (later, later))  # `python -m bot train` made a new model after the deploy
     assert serving_model(trained_file, history) == trained_file
     assert serving_model(None, history) == live_file
 
