@@ -16,11 +16,11 @@ run: seed train
 	@$(PY) -m bot up
 
 lint: install
-	@.venv/bin/ruff check bot actions tests
-	@.venv/bin/ruff format --check bot actions tests
+	@.venv/bin/ruff check bot actions tests bench scripts
+	@.venv/bin/ruff format --check bot actions tests bench scripts
 
 test: install
 	@scripts/services.sh
 	@$(PY) -m bot train
-	@.venv/bin/ruff check bot actions tests
+	@.venv/bin/ruff check bot actions tests bench scripts
 	@$(PY) -m pytest

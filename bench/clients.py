@@ -6,7 +6,8 @@
   difference to `rest` is what our channel costs inside Rasa, the rest is the gateway's own.
 
 A turn's latency runs from sending the message to having every reply: the REST answer, or the
-gateway's `typing` off frame, which it sends after the last reply of the turn.
+gateway's last reply frame of the turn (it sends a turn's replies together; its `typing` off frame,
+sent when it has finished the turn, ends the wait).
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ class GatewayConversation(Conversation):
         self.ledger.sent += 1
         started = time.monotonic()
         deadline = started + TURN_TIMEOUT_SECONDS
-        echoed, replies, failed, first = False, 0, False, None
+        echoed, replies, failed, first, last = False, 0, False, None, None
         echo_at: float | None = None
         typing_at: float | None = None
         await self.ws.send_json({"type": "message", "client_id": client_id, "text": text})
@@ -198,9 +199,11 @@ class GatewayConversation(Conversation):
                         echo_at = time.monotonic() - started
                     elif frame.get("role") == "bot":
                         replies += 1
-                        first = first if first is not None else time.monotonic() - started
+                        last = time.monotonic()
+                        first = first if first is not None else last - started
                     elif frame.get("role") == "system":
                         failed = True
+                        last = time.monotonic()
                 elif kind == "error":
                     failed = True
                     if frame.get("client_id") == client_id:
@@ -211,7 +214,9 @@ class GatewayConversation(Conversation):
                     break
         except (asyncio.TimeoutError, ConnectionError) as error:
             self.ledger.problem("lost", f"gateway {self.sender_id}: {type(error).__name__} waiting on {text!r}")
-        now = time.monotonic()
+        done = time.monotonic()  # typing off: the gateway has finished the turn
+        # The latency ends when the customer has every reply (they come in one burst), as REST's does.
+        now = last if last is not None else done
         ok = echoed and replies > 0 and not failed
         if not ok:
             self.failed.add(len(self.texts) - 1)

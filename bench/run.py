@@ -199,8 +199,8 @@ class Bench:
             result["from_scratch"] = retrain.from_scratch(workspace)
         else:
             result["from_scratch"] = {"skipped": "--quick"}
-        self.progress("one new NLU example -> train with the cache -> PUT /model -> the server answers it")
-        result["add_example_to_live"] = retrain.add_example_to_live(workspace)
+        self.progress("one new NLU example -> fine-tune the live model -> PUT /model -> the server answers it")
+        result["add_example_to_live"] = retrain.add_example_to_live(workspace, self.served_model())
         if self.plan.lifecycle:
             self.progress("the lifecycle's retrain: train, score candidate and live model, deploy")
             result["lifecycle_to_live"] = retrain.lifecycle_to_live(workspace)

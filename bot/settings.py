@@ -89,6 +89,11 @@ class Settings:
     # and Rasa's training cache (None: Rasa's default, .rasa/cache under that root).
     training_root: Path = field(default_factory=lambda: Path(_env("BOT_TRAINING_ROOT", str(PROJECT_ROOT))))
     training_cache: str = field(default_factory=lambda: _env("BOT_TRAINING_CACHE", ""))
+    # Keep one training process ready, Rasa and TensorFlow imported (~0.5 GB while it waits), so a
+    # trainer's retrain starts at once (bot/training/warm_runner.py). "0" turns it off.
+    training_warm_runner: bool = field(
+        default_factory=lambda: _env("BOT_TRAINING_WARM_RUNNER", "1").lower() not in ("0", "false", "no", "off")
+    )
     # Where gateway processes tell each other about conversations and the agents' queue: empty for one
     # process (in-process delivery), or a Redis URL such as redis://127.0.0.1:6379/0 for several.
     broker_url: str = field(default_factory=lambda: _env("BOT_BROKER_URL", ""))

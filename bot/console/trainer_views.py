@@ -21,7 +21,7 @@ from bot.console.keys import AGENT
 from bot.console.training_job import Trainer
 from bot.gateway.keys import DATABASE
 from bot.i18n import SUPPORTED_LANGUAGES
-from bot.training import lifecycle
+from bot.training import lifecycle, warm_runner
 from bot.training.inbox import REASONS, InboxFilter, inbox_groups
 from bot.training.nlu_files import ExampleRejected, known_intents
 from bot.training.teaching import assign, suggestions
@@ -128,7 +128,11 @@ async def assign_intent(request: web.Request) -> web.StreamResponse:
 
 async def models_page(request: web.Request) -> web.Response:
     trainer = request.app[TRAINER_KEY]
-    records = await asyncio.get_running_loop().run_in_executor(None, lifecycle.list_models, trainer.workspace)
+    loop = asyncio.get_running_loop()
+    if not trainer.running:
+        # A trainer is here and may retrain soon: have a training process warm up meanwhile.
+        loop.run_in_executor(None, warm_runner.prepare, trainer.workspace)
+    records = await loop.run_in_executor(None, lifecycle.list_models, trainer.workspace)
     job = trainer.job
     context = await _context(
         request,

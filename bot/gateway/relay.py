@@ -22,7 +22,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ from bot.services import assignment
 from bot.settings import Settings
 from bot.store import feedback, transcript
 from bot.store.conversations import Message
-from bot.store.transcript import CustomerTurn, NewMessage
+from bot.store.transcript import AnsweredTurn, CustomerTurn, NewMessage, TurnContext
 
 # The customer is done (thanks, goodbye): the widget asks for a rating, once per conversation.
 ENDING_INTENTS = ("thanks", "goodbye")
@@ -55,6 +55,8 @@ class Turn:
 
     message: Message
     metadata: dict[str, Any]  # for Rasa: customer_token, language (the page's guess)
+    received: float = field(default_factory=time.monotonic)  # when the frame arrived, for the turn's timing
+    context: TurnContext | None = None  # as read when the message was stored (see submit)
 
 
 class Relay:
@@ -124,6 +126,9 @@ class Relay:
         """Store a customer's message (once per client_id) and echo it to every socket of the conversation."""
         lock = self._lock(conversation_id)
         async with lock:
+            # A turn of this conversation still at Rasa will change it: the context read with this message
+            # would be stale by the time it is taken, so it is read again then.
+            behind_another = conversation_id in self._workers
             outcome = await self._db.run(
                 transcript.accept_customer_turn,
                 conversation_id,
@@ -135,7 +140,7 @@ class Relay:
             )
             if outcome.outcome == "accepted" and outcome.message is not None:
                 self._broadcast(conversation_id, [outcome.message])
-        return outcome
+        return replace(outcome, context=None) if behind_another else outcome
 
     async def append(self, conversation_id: str, new: list[NewMessage]) -> list[Message]:
         """Store bot, agent or system turns and deliver them, in order."""
@@ -148,6 +153,9 @@ class Relay:
     # --- turns to Rasa, one at a time per conversation ---------------------------------------
     def submit(self, turn: Turn) -> None:
         conversation_id = turn.message.conversation_id
+        if conversation_id in self._workers and turn.context is not None:
+            # Turns ahead of this one will change the conversation: read its context when its turn comes.
+            turn = replace(turn, context=None)
         self._pending.setdefault(conversation_id, deque()).append(turn)
         if conversation_id not in self._workers:
             task = asyncio.create_task(self._work(conversation_id), name=f"conversation-{conversation_id}")
@@ -182,23 +190,24 @@ class Relay:
         """Answer one customer turn; False when the customer got the system message instead."""
         message = turn.message
         conversation_id = message.conversation_id
-        # One read before Rasa: every unit of work costs a worker-thread hop and a session (bench/, README).
-        conversation, earlier = await self._db.run(transcript.turn_context, conversation_id, message.seq)
-        if conversation is None:
+        # Every unit of work costs a worker-thread hop and a session (bench/, README): a turn taken as soon
+        # as it was stored uses the context read with it.
+        context = turn.context or await self._db.run(transcript.turn_context, conversation_id, message.seq)
+        if context is None:
             return True
-        if conversation.state == "agent":
+        if context.state == "agent":
             # A person has the conversation: the bot stays silent; the agent's console got the message
             # with everyone else watching the conversation.
             log.info("conversation %s: customer turn seq=%d is for the agent", conversation_id, message.seq)
             return True
-        if conversation.state == "closed" and await self._db.run(assignment.reopen, conversation_id):
+        if context.state == "closed" and await self._db.run(assignment.reopen, conversation_id):
             # An agent closed it, and the customer writes again: the bot carries on.
             log.info("conversation %s: closed conversation reopened with the bot", conversation_id)
             self.state_changed(conversation_id, "bot")
         self._broadcast(conversation_id, [typing_frame("bot", True)])
         started = time.monotonic()
         try:
-            return await self._answer(turn, conversation.state, conversation.language, started, earlier)
+            return await self._answer(turn, context.state, context.language, started, context.earlier)
         finally:
             self._broadcast(conversation_id, [typing_frame("bot", False)])
 
@@ -206,6 +215,7 @@ class Relay:
         message = turn.message
         conversation_id = message.conversation_id
         metadata = {**turn.metadata, "earlier_turns": [_earlier_turn(m) for m in earlier]}
+        asked = time.monotonic()
         try:
             reply = await self._rasa.send(
                 conversation_id, message.payload or message.text, metadata, self._settings.rasa_timeout
@@ -226,6 +236,7 @@ class Relay:
             )
             await self._tell_unavailable(conversation_id, language, RasaUnavailable("no reply"), started, message.seq)
             return False
+        rasa_seconds = time.monotonic() - asked
         replies = [NewMessage(role="bot", text=m["text"], buttons=m["buttons"], language=language) for m in shown]
         # One unit of work for the understanding and the replies: each commit waits for the disk.
         async with self._lock(conversation_id):
@@ -238,12 +249,17 @@ class Relay:
             await self._act_on(conversation_id, state, payload)
         if reply.intent in ENDING_INTENTS:
             await self.ask_for_rating(conversation_id, f"the customer said {reply.intent}")
+        # From the customer's frame to the replies handed to the sockets: Rasa's share and the gateway's.
+        total = time.monotonic() - turn.received
         log.info(
-            "conversation %s: bot answered seq=%d with %d message(s) in %d ms (intent=%s confidence=%s language=%s)",
+            "conversation %s: bot answered seq=%d with %d message(s) in %d ms (Rasa %d ms, gateway %d ms; "
+            "intent=%s confidence=%s language=%s)",
             conversation_id,
             message.seq,
             len(stored),
-            (time.monotonic() - started) * 1000,
+            total * 1000,
+            rasa_seconds * 1000,
+            (total - rasa_seconds) * 1000,
             reply.intent,
             f"{reply.confidence:.2f}" if reply.confidence is not None else None,
             language,
@@ -336,7 +352,7 @@ def message_from_event(data: dict[str, Any]) -> Message:
 EARLIER_TURN_CHARS = 300
 
 
-def _earlier_turn(message: Message) -> dict[str, Any]:
+def _earlier_turn(message: AnsweredTurn) -> dict[str, Any]:
     return {
         "text": message.text[:EARLIER_TURN_CHARS],
         "intent": message.intent,

@@ -212,6 +212,7 @@ class WidgetConnection:
     async def _message(self, message: CustomerMessage) -> None:
         if self.conversation_id is None:
             raise FrameError("bad_frame", "message before hello", message.client_id)
+        received = time.monotonic()
         self._typing = (False, 0.0)  # a sent message ends the typing; the next keystroke is news again
         outcome = await self.relay.accept(
             self.conversation_id, message.client_id, message.text, message.payload, self.language
@@ -229,7 +230,7 @@ class WidgetConnection:
             metadata["customer_token"] = self.customer_token
         if self.settings.clock:
             metadata["clock"] = self.settings.clock  # development and tests: the hours' "now"
-        self.relay.submit(Turn(outcome.message, metadata))
+        self.relay.submit(Turn(outcome.message, metadata, received, outcome.context))
 
     # --- writing -------------------------------------------------------------------------------
     async def _send_loop(self) -> None:

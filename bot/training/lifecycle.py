@@ -268,53 +268,75 @@ def _describe_scores(record: ModelRecord) -> str:
     return ", ".join(parts)
 
 
+def _train_step(workspace: Workspace, stem: str, base: ModelRecord | None) -> Step:
+    """`rasa train`, fine-tuning `base` when given: its featurizers keep their vocabularies (new words are
+    appended) and the intent classifier starts from its coefficients (bot/nlu/classifier.py)."""
+    command = [
+        "train", "--config", str(workspace.config_file), "--domain", str(workspace.domain_file),
+        "--data", str(workspace.data_dir), "--out", str(workspace.models_dir), "--fixed-model-name", stem,
+    ]  # fmt: skip
+    if base is None:
+        return Step("train", tuple(command), "training (NLU and dialogue; unchanged parts come from Rasa's cache)", 3)
+    command += ["--finetune", base.path]
+    return Step("train", tuple(command), f"fine-tuning model {base.id} with the new examples", weight=3)
+
+
+def _finetune_base(live: ModelRecord | None) -> ModelRecord | None:
+    """The live model, to fine-tune, when its file is here; a trainer's examples are what changed since."""
+    if live is None or not Path(live.path).exists():
+        return None
+    return live
+
+
+# What Rasa says when a model can't be fine-tuned (rasa.graph_components.validators.finetuning_validator):
+# other settings, new or missing intents, a changed domain, another Rasa version.
+_CANNOT_FINETUNE = ("Cannot finetune", "Finetuning is enabled but", "minimum compatible Rasa Version")
+
+
 def train_candidate(
     trained_by: str,
     workspace: Workspace | None = None,
     progress_callback: ProgressCallback | None = None,
     evaluate: bool = True,
+    finetune: bool = True,
 ) -> ModelRecord:
     """Train a new model from the workspace's data into its models folder; score it (and the live model,
-    when its scores are missing or from another test set) in the same child process."""
+    when its scores are missing or from another test set) in the same child process.
+
+    With `finetune`, the live model is fine-tuned with the data as it is now: after a trainer's examples
+    that is the fast way (docs/model-lifecycle.md). When Rasa says the live model can't be fine-tuned
+    (the settings, the domain or the intents changed), the candidate is trained in full instead."""
     workspace = workspace or Workspace()
     progress = Progress(progress_callback)
     ensure_table(workspace.database_url)
-    live = current_live(workspace) if evaluate else None
+    live = _live_or_none(workspace) if (evaluate or finetune) else None
     fingerprint = workspace.test_set_fingerprint()
     with _exclusive(workspace, "train", f"{trained_by} is training a model", wait=False):
         stem = f"{_now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         model = workspace.models_dir / f"{stem}.tar.gz"
         log_file = workspace.models_dir / f"{stem}.log"
         data_fingerprint = workspace.data_fingerprint()
-        log.info("training %s for %s (log: %s)", model.name, trained_by, log_file)
-        train = Step(
-            "train",
-            (
-                "train",
-                "--config",
-                str(workspace.config_file),
-                "--domain",
-                str(workspace.domain_file),
-                "--data",
-                str(workspace.data_dir),
-                "--out",
-                str(workspace.models_dir),
-                "--fixed-model-name",
-                stem,
-            ),
-            "training (NLU and dialogue; unchanged parts come from Rasa's cache)",
-            weight=3,
-        )
+        base = _finetune_base(live) if finetune else None
         record = ModelRecord(name=model.name, path=str(model), trained_by=trained_by, status=CANDIDATE)
         to_score = [record] + ([live] if _needs_evaluation(live, fingerprint) else []) if evaluate else []
-        try:
-            results, _ = _score(workspace, progress, "train", to_score, train, log_file)
-        except RasaJobFailed as error:
-            raise LifecycleError(f"Training failed: {error}\n{log_tail(log_file)}") from error
-        trained = results.get("train")
+        log.info("training %s for %s (log: %s)%s", model.name, trained_by, log_file,
+                 f", fine-tuning model {base.id}" if base else "")  # fmt: skip
+        trained, results = _run_training(workspace, progress, to_score, _train_step(workspace, stem, base), log_file)
+        if base is not None and (trained is None or trained.exit_code != 0):
+            reason = _finetune_refusal(log_file)
+            if reason is None:
+                _raise_training_failed(trained, log_file)
+            log.info("model %s can't be fine-tuned (%s); training in full", base.id, reason)
+            record.add_note(f"trained in full: model {base.id} could not be fine-tuned ({reason})")
+            base = None
+            trained, results = _run_training(
+                workspace, progress, to_score, _train_step(workspace, stem, None), log_file
+            )
         if trained is None or trained.exit_code != 0 or not model.exists():
-            code = "no exit code" if trained is None else f"exit code {trained.exit_code}"
-            raise LifecycleError(f"Training failed ({code}):\n{log_tail(log_file)}")
+            _raise_training_failed(trained, log_file)
+        assert trained is not None
+        if base is not None:
+            record.add_note(f"fine-tuned from model {base.id}")
         record.model_id = model_metadata_id(model)
         record.training_seconds = trained.seconds
         record.data_fingerprint = data_fingerprint
@@ -332,8 +354,41 @@ def train_candidate(
                 raise LifecycleError(f"Model {record.id} was trained ({model.name}); {error}") from error
             record = _detached(record.id, workspace)
             log.info("model %s: %s", record.id, _describe_scores(record))
-    progress.report("train", 1, f"model {record.id} trained in {record.training_seconds:.0f} s")
+    how = f"fine-tuned from model {base.id}" if base is not None else "trained"
+    progress.report("train", 1, f"model {record.id} {how} in {record.training_seconds:.0f} s")
     return record
+
+
+def _live_or_none(workspace: Workspace) -> ModelRecord | None:
+    try:
+        return current_live(workspace)
+    except LifecycleError as error:
+        log.warning("no live model to compare with or fine-tune: %s", error)
+        return None
+
+
+def _run_training(
+    workspace: Workspace, progress: Progress, to_score: list[ModelRecord], train: Step, log_file: Path
+) -> tuple[StepResult | None, dict[str, StepResult]]:
+    try:
+        results, _ = _score(workspace, progress, "train", to_score, train, log_file)
+    except RasaJobFailed as error:
+        raise LifecycleError(f"Training failed: {error}\n{log_tail(log_file)}") from error
+    return results.get("train"), results
+
+
+def _finetune_refusal(log_file: Path) -> str | None:
+    """Rasa's reason for refusing to fine-tune, from the training log; None for any other failure."""
+    text = log_file.read_text(encoding="utf-8", errors="replace") if log_file.exists() else ""
+    for line in reversed(text.splitlines()):
+        if any(marker in line for marker in _CANNOT_FINETUNE):
+            return line.split("Exception: ", 1)[-1].strip()[:200]
+    return None
+
+
+def _raise_training_failed(trained: StepResult | None, log_file: Path) -> None:
+    code = "no exit code" if trained is None else f"exit code {trained.exit_code}"
+    raise LifecycleError(f"Training failed ({code}):\n{log_tail(log_file)}")
 
 
 def evaluate_model(

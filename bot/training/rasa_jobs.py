@@ -1,20 +1,20 @@
 """Run Rasa commands (train, test nlu, test core) in one child process and follow their progress.
 
-The child is bot.training.rasa_runner: one interpreter for all steps, so TensorFlow loads once. Its
-whole output goes to a log file beside the model; the lines that say how far it got become progress.
+The child is bot.training.rasa_runner: one interpreter for all steps, so TensorFlow loads once, and
+when one was kept ready (bot/training/warm_runner.py) it has loaded already. Its whole output goes to a
+log file beside the model; the lines that say how far it got become progress.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.training import warm_runner
 from bot.training.progress import Progress
 from bot.training.rasa_runner import STEP_MARKER
 from bot.training.workspace import Workspace
@@ -68,7 +68,6 @@ def run_steps(
     """Run the steps in order in one child, which stops at the first failed step: the results hold the
     steps that ran (a failed one with its exit code), so a missing label means it never ran."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "bot.training.rasa_runner", *(json.dumps(list(s.command)) for s in steps)]
     total_weight = sum(step.weight for step in steps) or 1.0
     components = trainable_components(workspace.config_file)
     results: dict[str, StepResult] = {}
@@ -79,20 +78,15 @@ def run_steps(
         weight = steps[current].weight if current >= 0 else 0.0
         return (done_weight + weight * min(inside, 0.99)) / total_weight
 
-    with (
-        log_file.open("a", encoding="utf-8") as log,
-        subprocess.Popen(
-            command,
-            cwd=workspace.root,
-            env=workspace.rasa_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            bufsize=1,
-        ) as child,
-    ):
-        assert child.stdout is not None
+    child, warm = warm_runner.take(workspace)
+    with log_file.open("a", encoding="utf-8") as log, child:
+        assert child.stdin is not None and child.stdout is not None
+        log.write(f"[varde] runner {'kept ready' if warm else 'started now'} (pid {child.pid})\n")
+        try:
+            child.stdin.write(json.dumps([list(step.command) for step in steps]) + "\n")
+            child.stdin.close()
+        except BrokenPipeError:
+            pass  # it died while waiting: its exit code below says so
         for line in child.stdout:
             log.write(line)
             marker = _MARKER.match(line)
@@ -119,6 +113,7 @@ def run_steps(
                 verb = "trained" if found.group(1).startswith("Finished") else "reused from cache"
                 progress.report(stage, fraction(components_done / components), f"{found.group(2)} {verb}")
         child.wait()
+    warm_runner.prepare(workspace)  # for the next job, now that this one no longer needs the cores
     if child.returncode != 0 and all(result.exit_code == 0 for result in results.values()):
         # The child died outside any step's own error handling (killed, out of memory).
         raise RasaJobFailed(f"Rasa's process ended with exit code {child.returncode}", log_file)

@@ -9,15 +9,58 @@ fails ends the run: scoring a model that failed to train, say, would only add no
 skops.io is imported before Rasa on purpose: on import it looks up each of its ~800 trusted type
 names in every module in sys.modules, which takes about 10 s once Rasa and TensorFlow are loaded and
 well under a second before. The Logistic Regression classifier imports it to save and load itself.
+
+`python -m bot.training.rasa_runner --wait` is a warm runner: it imports Rasa and TensorFlow first,
+prints a ready line, then reads its commands from standard input (one line: a JSON list of command
+lists). bot.training.rasa_jobs keeps one ready for the trainers' next job, which then skips those
+5-10 s of imports; each runner still does one job only, so no state is carried from job to job.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Sequence
 
 STEP_MARKER = "@@varde step"
+READY_MARKER = "@@varde ready"
+
+
+# What `rasa train` and `rasa test` import anyway, in this order (skops first, see above).
+PRELOAD = (
+    "skops.io",
+    "rasa.__main__",
+    "rasa.model_training",
+    "rasa.model_testing",
+    "rasa.core.policies.ted_policy",  # TensorFlow
+    "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer",
+    "bot.nlu.classifier",
+)
+
+
+def preload() -> None:
+    for module in PRELOAD:
+        importlib.import_module(module)
+
+
+def wait_for_commands() -> int:
+    preload()
+    print(READY_MARKER, flush=True)
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0  # the parent went away (or let this spare go) without a job
+    commands = json.loads(line)
+    if not _valid(commands):
+        print("the job must be a JSON list of command lists", file=sys.stderr)
+        return 2
+    return run_commands(commands)
+
+
+def _valid(commands: object) -> bool:
+    return isinstance(commands, list) and all(
+        isinstance(c, list) and all(isinstance(part, str) for part in c) for c in commands
+    )
 
 
 def run_commands(commands: Sequence[Sequence[str]]) -> int:
@@ -45,11 +88,13 @@ def run_commands(commands: Sequence[Sequence[str]]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments == ["--wait"]:
+        return wait_for_commands()
     if not arguments:
         print(__doc__, file=sys.stderr)
         return 2
     commands = [json.loads(argument) for argument in arguments]
-    if not all(isinstance(c, list) and all(isinstance(part, str) for part in c) for c in commands):
+    if not _valid(commands):
         print("every argument must be a JSON list of strings", file=sys.stderr)
         return 2
     return run_commands(commands)

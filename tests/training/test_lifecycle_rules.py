@@ -161,3 +161,24 @@ def test_a_training_that_fails_says_why_and_records_no_model(data_copy: Workspac
     assert "action_that_does_not_exist" in str(failure.value)
     assert list_models(data_copy) == []
     assert not list(data_copy.models_dir.glob("*.tar.gz"))
+
+
+def test_a_live_model_that_cannot_be_fine_tuned_means_a_full_training(data_copy: Workspace) -> None:
+    """Fine-tuning needs the live model's settings; after a change to config.yml Rasa refuses it, and the
+    candidate is trained in full instead, with a note that says why."""
+    ensure_table(data_copy.database_url)
+    with session_scope(data_copy.database_url) as session:
+        live = ModelRecord(name="varde.tar.gz", path=str(PROJECT_ROOT / "models" / "varde.tar.gz"), trained_by="tests")
+        session.add(live)
+        session.flush()
+        mark_live(session, live)
+        live_id = live.id
+    config = data_copy.config_file.read_text(encoding="utf-8")
+    assert "threshold: 0.3\n" in config
+    data_copy.config_file.write_text(config.replace("threshold: 0.3\n", "threshold: 0.35\n"), encoding="utf-8")
+
+    record = train_candidate("tests", data_copy, evaluate=False)
+
+    assert Path(record.path).exists()
+    assert f"trained in full: model {live_id} could not be fine-tuned (Cannot finetune" in (record.notes or "")
+    assert "fine-tuned from" not in (record.notes or "")
