@@ -1,7 +1,9 @@
 """Simulated customers on the three ways into the assistant, each timing its turns and keeping the ledger.
 
 - `gateway`: the widget's WebSocket (docs/gateway-protocol.md): the product's path.
-- `rest`: Rasa's REST channel (/webhooks/rest/webhook) straight, the baseline.
+- `stock`: Rasa as shipped (`rasa run`), its REST channel: the baseline, raw Rasa.
+- `rest`: the REST channel of our Rasa server (`python -m bot rasa`, bot/rasa_main.py): the same
+  Rasa without its per-response schema check.
 - `channel`: our Rasa channel (/webhooks/gateway/webhook) straight, as the gateway calls it: the
   difference to `rest` is what our channel costs inside Rasa, the rest is the gateway's own.
 
@@ -47,6 +49,8 @@ class Endpoints:
     gateway_ws: str
     gateway_origin: str
     rasa_headers: dict[str, str]
+    stock: str = ""  # Rasa as shipped: its REST webhook, and the server (for the trackers)
+    stock_rasa: str = ""
 
 
 class Conversation:
@@ -111,6 +115,15 @@ class RestConversation(Conversation):
         if not ok:
             self.failed.add(len(self.texts) - 1)
         return TurnResult(self.path, now - started, None, ok, now)
+
+
+class StockConversation(RestConversation):
+    """The same REST call to Rasa as shipped."""
+
+    path = "stock"
+
+    def _url(self) -> str:
+        return self.endpoints.stock
 
 
 class ChannelConversation(RestConversation):
@@ -241,6 +254,7 @@ class GatewayConversation(Conversation):
 
 
 CONVERSATIONS: dict[str, type[Conversation]] = {
+    "stock": StockConversation,
     "rest": RestConversation,
     "channel": ChannelConversation,
     "gateway": GatewayConversation,

@@ -12,7 +12,8 @@ RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 Table = tuple[str, list[str], list[list[str]]]  # title, header, rows
 
 
-PATH_COLUMNS = ("rest", "channel", "gateway")
+PATH_COLUMNS = ("stock", "rest", "channel", "gateway")
+STACK_PATHS = PATH_COLUMNS[1:]  # the scaling sections measure the stack's own paths
 
 
 def _ms(summary: dict[str, Any] | None) -> str:
@@ -38,6 +39,7 @@ def latency_table(results: dict[str, Any]) -> Table:
             [
                 "sequential, paths interleaved",
                 *(_ms((sequential.get(p) or {}).get("latency")) for p in PATH_COLUMNS),
+                _ratio(_p50(sequential, "gateway"), _p50(sequential, "stock")),
                 _ratio(_p50(sequential, "gateway"), _p50(sequential, "rest")),
             ]
         )
@@ -45,26 +47,34 @@ def latency_table(results: dict[str, Any]) -> Table:
         rows.append(
             [
                 f"{customers} customer(s) at once",
+                _ms((level.get("stock") or {}).get("latency")),
                 _ms((level.get("rest") or {}).get("latency")),
                 "",
                 _ms((level.get("gateway") or {}).get("latency")),
+                _ratio(_p50(level, "gateway"), _p50(level, "stock")),
                 _ratio(_p50(level, "gateway"), _p50(level, "rest")),
             ]
         )
-    header = ["latency per turn, ms p50 / p95 / p99", "Rasa REST", "our channel", "gateway (widget)", "gw/REST p50"]
+    header = [
+        "latency per turn, ms p50 / p95 / p99", "Rasa as shipped, REST", "our Rasa, REST", "our channel",
+        "gateway (widget)", "gw / shipped p50", "gw / our REST p50",
+    ]  # fmt: skip
     return "Latency", header, rows
 
 
 def throughput_table(results: dict[str, Any]) -> Table:
     rows = []
     for customers, level in (results.get("concurrent") or {}).items():
+        stock = (level.get("stock") or {}).get("throughput_msg_s")
         rest = (level.get("rest") or {}).get("throughput_msg_s")
         gateway = (level.get("gateway") or {}).get("throughput_msg_s")
         errors = ((level.get("gateway") or {}).get("delivery") or {}).get("errors", 0)
         rows.append(
-            [f"{customers} customer(s)", f"{rest or 0:.1f}", f"{gateway or 0:.1f}", _ratio(gateway, rest), str(errors)]
-        )
-    header = ["customers", "REST msg/s", "gateway msg/s", "gw/REST", "gateway: 'having trouble' answers"]
+            [f"{customers} customer(s)", f"{stock or 0:.1f}", f"{rest or 0:.1f}", f"{gateway or 0:.1f}",
+             _ratio(gateway, stock), _ratio(gateway, rest), str(errors)]
+        )  # fmt: skip
+    header = ["customers", "Rasa as shipped msg/s", "our Rasa REST msg/s", "gateway msg/s", "gw / shipped",
+              "gw / our REST", "gateway: 'having trouble' answers"]  # fmt: skip
     return "Throughput (closed loop, no think time; answered turns only)", header, rows
 
 
@@ -90,10 +100,10 @@ def length_table(results: dict[str, Any]) -> Table:
 def stored_table(results: dict[str, Any]) -> Table:
     stored = results.get("stored_conversations") or {}
     rows = [
-        [f"{point['stored']['tracker_store']:,}".replace(",", " "), *(_ms(point.get(p)) for p in PATH_COLUMNS)]
+        [f"{point['stored']['tracker_store']:,}".replace(",", " "), *(_ms(point.get(p)) for p in STACK_PATHS)]
         for point in stored.get("points", [])
     ]
-    return "Latency vs stored conversations", ["conversations stored", "REST", "our channel", "gateway"], rows
+    return "Latency vs stored conversations", ["conversations stored", "our Rasa, REST", "our channel", "gateway"], rows
 
 
 def quality_table(results: dict[str, Any]) -> Table:
@@ -108,11 +118,13 @@ def training_table(results: dict[str, Any]) -> Table:
     if (scratch := training.get("from_scratch")) and "seconds" in scratch:
         rows.append(["train from scratch (empty cache)", f"{scratch['seconds']:.0f} s", ""])
     if added := training.get("add_example_to_live"):
+        how = f"fine-tuned model {added['finetuned_from']}" if added.get("finetuned_from") else "full training"
+        runner = ", runner kept ready" if added.get("runner_kept_ready") else ""
         detail = (
-            f"train {added['train_seconds']:.0f} s, PUT /model {added['load_seconds']:.0f} s, "
+            f"train {added['train_seconds']:.0f} s ({how}{runner}), PUT /model {added['load_seconds']:.0f} s, "
             f"answers {added['first_answer_seconds']:.1f} s later"
         )
-        rows.append(["add one NLU example -> answers live (fine-tuned)", f"{added['total_seconds']:.0f} s", detail])
+        rows.append(["add one NLU example -> answers live", f"{added['total_seconds']:.0f} s", detail])
         if "cache_only_train_seconds" in added:
             cache_only = f"{added['cache_only_train_seconds']:.0f} s"
             rows.append(["one more example, train with Rasa's cache only (no fine-tuning)", cache_only, ""])
@@ -145,6 +157,10 @@ def process_table(results: dict[str, Any]) -> Table:
         )
     if "all" in ready:
         rows.append(["all healthy (started together)", f"{ready['all']:.1f}", "", "", ""])
+    if "stock_seconds_to_ready" in startup:
+        end = (memory.get("at_end") or {}).get("stock", {})
+        rows.append(["Rasa as shipped (started alone, after)", f"{startup['stock_seconds_to_ready']:.1f}", "",
+                     f"{end.get('rss_mib', 0):.0f}", f"{end.get('peak_rss_mib', 0):.0f}"])  # fmt: skip
     if first:
         rows.append(["first turn after start, ms", ", ".join(f"{p} {v}" for p, v in first.items()), "", "", ""])
     header = ["process", "start-up s", "RSS after start MiB", "RSS at end MiB", "peak RSS MiB"]

@@ -1,12 +1,12 @@
 """Training times, in a temporary copy of the project's training files (data/ itself is never touched).
 
 - From scratch: `rasa train` with an empty cache.
-- Add one NLU example to live: the trainer's one new example (bot.training.nlu_files.add_example), a
-  training that fine-tunes the live model (what the lifecycle runs; Rasa's cache gives the unchanged
-  parts), `PUT /model` into the running server, until the server's NLU answers the example's text
-  with its intent. The example is a dialect message today's model does not understand, so the answer
-  shows the new model, not the old one. For comparison, the same change trained without fine-tuning
-  (Rasa's cache only). Both in a new process, as `python -m bot models train` runs.
+- Add one NLU example to live: the trainer's one new example (bot.training.nlu_files.add_example), the
+  lifecycle's training (fine-tuning the model the server serves, Rasa's cache for the unchanged parts,
+  in the training process kept ready), `PUT /model` into the running server, until the server's NLU
+  answers the example's text with its intent. The example is a dialect message today's model does not
+  understand, so the answer shows the new model, not the old one. For comparison, one more example
+  trained in a new process with Rasa's cache only, as before fine-tuning.
 - Optionally the model lifecycle's whole button (bot.training.lifecycle.retrain): the same, plus
   scoring candidate and live model on the held-out set and the conversation tests before deploying,
   in the training process the trainers' page keeps ready (bot/training/warm_runner.py).
@@ -55,13 +55,11 @@ def copy_project(root: Path, rasa_url: str, jwt_secret: str, database_url: str) 
     )
 
 
-def train(workspace: Workspace, name: str, finetune: Path | None = None) -> tuple[float, Path]:
+def train(workspace: Workspace, name: str) -> tuple[float, Path]:
     command = [
         "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
         "--out", "models", "--fixed-model-name", name,
     ]  # fmt: skip
-    if finetune is not None:
-        command += ["--finetune", str(finetune)]
     log_file = workspace.root / f"train-{name}.log"
     seconds = rasa_commands([command], workspace.rasa_env(), log_file, cwd=workspace.root)
     return seconds, workspace.root / "models" / f"{name}.tar.gz"
@@ -90,30 +88,37 @@ def from_scratch(workspace: Workspace) -> dict[str, Any]:
     return {"seconds": round(seconds, 1), "model_mib": round(model.stat().st_size / 2**20, 1)}
 
 
-def add_example_to_live(workspace: Workspace, live_model: Path) -> dict[str, Any]:
-    """Run after from_scratch (its cache is what a real project's .rasa/cache holds); `live_model` is
-    the model the server answers with, which the new one fine-tunes."""
+def add_example_to_live(workspace: Workspace) -> dict[str, Any]:
+    """Run after from_scratch (its cache is what a real project's .rasa/cache holds). The new example is
+    trained as a trainer's retrain trains it (lifecycle.train_candidate: fine-tuning the model the server
+    serves, in the training process kept ready), without the scoring, then loaded with PUT /model."""
+    from bot.training import lifecycle, warm_runner
+
     intent, language, text = NEW_EXAMPLES[0]
     server = RasaServer(workspace.rasa_urls[0], workspace.jwt_secret)
     before = intent_of(server, text)
+    warm_runner.prepare(workspace)  # as the trainers' page does when it opens
+    runner_ready = warm_runner.wait_ready(workspace)
     started = time.monotonic()
     add_example(intent, language, text, workspace)
     added = time.monotonic()
-    train_seconds, model = train(workspace, "one-more-example", finetune=live_model)
+    record = lifecycle.train_candidate("bench", workspace, evaluate=False)
     trained = time.monotonic()
-    server.load_model(model)
+    server.load_model(Path(record.path))
     loaded = time.monotonic()
     wait_for_intent(server, text, intent)
     answered = time.monotonic()
     return {
         "example": {"intent": intent, "language": language, "text": text, "intent_before": before},
         "add_seconds": round(added - started, 2),
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": round(trained - added, 1),
+        "finetuned_from": record.finetuned_from,
+        "runner_kept_ready": runner_ready,
         "load_seconds": round(loaded - trained, 1),
         "first_answer_seconds": round(answered - loaded, 2),
         "total_seconds": round(answered - started, 1),
-        "method": "add_example + rasa train --finetune <live> (and Rasa's cache) + PUT /model, until "
-        "/model/parse gives the intent",
+        "method": "add_example + lifecycle.train_candidate (fine-tunes the served model, runner kept ready; "
+        "no scoring) + PUT /model, until /model/parse gives the intent",
         "cache_only_train_seconds": cache_only_training(workspace),
     }
 

@@ -29,6 +29,10 @@ from bench.stack import Database, Stack
 from bench.verify import verify
 from bot.settings import PROJECT_ROOT, get_settings
 
+# Latency and throughput: Rasa as shipped too, the baseline. The scaling sections fill and measure the
+# stack's own database, so they run on the stack's paths only.
+LATENCY_PATHS = ("stock", *PATHS)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -75,6 +79,7 @@ class Bench:
         self.delivery = Ledger()
         self.failed_sections: list[str] = []
         self.template_conversation: str | None = None
+        self.stock_database: Database | None = None
 
     # --- plumbing ---------------------------------------------------------------------------------
     def endpoints(self) -> Endpoints:
@@ -86,6 +91,8 @@ class Bench:
             gateway_ws=gateway.replace("http://", "ws://") + "/ws",
             gateway_origin=gateway,  # the gateway's own page: allowed without an allow-list
             rasa_headers=self.stack.rasa_headers(),
+            stock=f"{self.stack.stock_url}/webhooks/rest/webhook",
+            stock_rasa=self.stack.stock_url,
         )
 
     async def checked(self, http: aiohttp.ClientSession, runs: list[Run]) -> None:
@@ -123,20 +130,22 @@ class Bench:
         self.stack.start()
         ready = self.stack.wait_ready()
         self.results["startup"] = {"seconds_to_ready": ready, "memory_after_start": self.stack.memory()}
-        self.progress(f"ready: {ready}")
+        self.progress(f"ready: {ready}; now Rasa as shipped beside it, the baseline")
+        self.stock_database = Database.create(self.database.kind, self.work_dir, "stock")
+        self.results["startup"]["stock_seconds_to_ready"] = self.stack.start_stock(self.stock_database)
 
     async def warm_up(self, http: aiohttp.ClientSession) -> None:
         """First turns are slow (lazy imports, the action server's first query); not measured."""
         started = time.monotonic()
-        runs = await sequential(http, self.endpoints(), PATHS, 1)
+        runs = await sequential(http, self.endpoints(), LATENCY_PATHS, 1)
         self.results["startup"]["first_turn_ms"] = {p: round(r.turns[0].latency * 1000) for p, r in runs.items()}
-        more = await sequential(http, self.endpoints(), PATHS, self.plan.warm_up_conversations - 1, first=1)
+        more = await sequential(http, self.endpoints(), LATENCY_PATHS, self.plan.warm_up_conversations - 1, first=1)
         self.results["startup"]["warm_up_seconds"] = round(time.monotonic() - started, 1)
         await self.checked(http, [*runs.values(), *more.values()])
 
     async def latency(self, http: aiohttp.ClientSession) -> None:
         self.progress(f"sequential: {self.plan.sequential_conversations} conversations per path, paths interleaved")
-        runs = await sequential(http, self.endpoints(), PATHS, self.plan.sequential_conversations, first=10)
+        runs = await sequential(http, self.endpoints(), LATENCY_PATHS, self.plan.sequential_conversations, first=10)
         await self.checked(http, list(runs.values()))
         gateway = runs["gateway"].conversations
         self.template_conversation = gateway[-1].sender_id if gateway else None
@@ -144,7 +153,7 @@ class Bench:
         self.results["concurrent"] = {}
         for customers in self.plan.levels:
             level: dict[str, Any] = {}
-            for path in ("rest", "gateway"):
+            for path in ("stock", "rest", "gateway"):
                 self.progress(f"{customers} customer(s) at once on {path} for {self.plan.level_seconds:.0f} s")
                 run = await concurrent(http, self.endpoints(), path, customers, self.plan.level_seconds, first=100)
                 await self.checked(http, [run])
@@ -200,7 +209,7 @@ class Bench:
         else:
             result["from_scratch"] = {"skipped": "--quick"}
         self.progress("one new NLU example -> fine-tune the live model -> PUT /model -> the server answers it")
-        result["add_example_to_live"] = retrain.add_example_to_live(workspace, self.served_model())
+        result["add_example_to_live"] = retrain.add_example_to_live(workspace)
         if self.plan.lifecycle:
             self.progress("the lifecycle's retrain: train, score candidate and live model, deploy")
             result["lifecycle_to_live"] = retrain.lifecycle_to_live(workspace)
@@ -234,6 +243,8 @@ class Bench:
         finally:
             self.stack.stop()
             self.database.drop()
+            if self.stock_database is not None:
+                self.stock_database.drop()
         self.results["delivery"] = {**self.delivery.as_dict(), "clean": self.delivery.clean}
         self.results["failed_sections"] = self.failed_sections
         self.results["seconds"] = round(time.monotonic() - started, 1)

@@ -3,6 +3,10 @@ own, with a database of their own (a temporary SQLite file, or a temporary Postg
 
 Started the way `python -m bot up` starts them (all three at once, `python -m bot <part>`), so start-up
 times include the contention a real start has on this machine.
+
+`start_stock()` then starts a fourth process beside them: Rasa as shipped (`python -m rasa run`, the
+same model, action server and settings, a tracker store of its own), the baseline "raw Rasa" path. Ours
+runs through bot/rasa_main.py, which validates action responses without re-checking the schema.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bench.procinfo import memory_mib
 from bot.settings import PROJECT_ROOT, get_settings
 
 PARTS = ("actions", "rasa", "gateway")
+STOCK = "stock"  # Rasa as shipped, for the baseline path
 POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
@@ -57,9 +62,9 @@ class Database:
     _drop: str | None = None  # PostgreSQL: the database to drop at the end
 
     @classmethod
-    def create(cls, kind: str, work_dir: Path) -> Database:
+    def create(cls, kind: str, work_dir: Path, name: str = "varde") -> Database:
         if kind == "sqlite":
-            return cls(f"sqlite:///{work_dir / 'varde.db'}", kind)
+            return cls(f"sqlite:///{work_dir / f'{name}.db'}", kind)
         from sqlalchemy import create_engine, text
 
         name = f"varde_bench_{secrets.token_hex(4)}"
@@ -88,10 +93,19 @@ class Stack:
     work_dir: Path
     database: Database
     root: Path = PROJECT_ROOT  # the checkout whose `python -m bot` runs (another one for A/B comparisons)
-    ports: dict[str, int] = field(default_factory=lambda: {part: free_port() for part in PARTS})
+    stock: Database | None = None  # Rasa as shipped keeps its trackers here (start_stock)
+    ports: dict[str, int] = field(default_factory=lambda: {part: free_port() for part in (*PARTS, STOCK)})
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     started_at: dict[str, float] = field(default_factory=dict)
     ready_after: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return (*PARTS, STOCK) if STOCK in self.processes else PARTS
+
+    @property
+    def stock_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports[STOCK]}"
 
     @property
     def rasa_url(self) -> str:
@@ -130,26 +144,65 @@ class Stack:
         )
         return env
 
+    def command(self, part: str) -> tuple[list[str], dict[str, str]]:
+        if part != STOCK:
+            return [sys.executable, "-m", "bot", part, "--port", str(self.ports[part])], self.env()
+        from bot.cli import latest_model
+
+        assert self.stock is not None
+        env = self.env()
+        env.update(
+            BOT_TRACKER_DATABASE_URL=self.stock.url,
+            BOT_ACTION_SERVER_WEBHOOK=f"{self.actions_url}/webhook",
+            PYTHONPATH=str(self.root),
+            TF_CPP_MIN_LOG_LEVEL="2",
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        )
+        command = [
+            sys.executable, "-m", "rasa", "run", "--model", str(latest_model()), "--port", str(self.ports[STOCK]),
+            "--interface", "127.0.0.1", "--enable-api", "--jwt-secret", self.jwt_secret, "--jwt-method", "HS256",
+        ]  # fmt: skip
+        return command, env
+
     def start(self) -> None:
         for part in PARTS:
-            log = (self.work_dir / f"{part}.log").open("ab")
-            self.started_at[part] = time.monotonic()
-            self.processes[part] = subprocess.Popen(
-                [sys.executable, "-m", "bot", part, "--port", str(self.ports[part])],
-                cwd=self.root,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # stopped as a group, helpers included
-            )
+            self._spawn(part)
+
+    def start_stock(self, database: Database, timeout: float = 300) -> float:
+        """Start Rasa as shipped once the stack is up (its start must not weigh on the stack's start-up
+        figures); seconds until it answers."""
+        self.stock = database
+        self._spawn(STOCK)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._ready(STOCK):
+                return round(time.monotonic() - self.started_at[STOCK], 2)
+            if self.processes[STOCK].poll() is not None:
+                raise RuntimeError(f"stock Rasa exited: {self.log_tail(STOCK)}")
+            time.sleep(0.2)
+        raise TimeoutError(f"stock Rasa not ready after {timeout} s; log in {self.work_dir}")
+
+    def _spawn(self, part: str) -> None:
+        log = (self.work_dir / f"{part}.log").open("ab")
+        self.started_at[part] = time.monotonic()
+        command, env = self.command(part)
+        self.processes[part] = subprocess.Popen(
+            command,
+            cwd=self.root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # stopped as a group, helpers included
+        )
 
     def _ready(self, part: str) -> bool:
         try:
             if part == "actions":
                 status, body = http_json(f"{self.actions_url}/health", timeout=2)
                 return status == 200 and body.get("status") == "ok"
-            if part == "rasa":
-                status, body = http_json(f"{self.rasa_url}/status", self.rasa_headers(), timeout=2)
+            if part in ("rasa", STOCK):
+                url = self.rasa_url if part == "rasa" else self.stock_url
+                status, body = http_json(f"{url}/status", self.rasa_headers(), timeout=2)
                 return status == 200 and bool(body.get("model_id"))
             status, body = http_json(f"{self.gateway_url}/health", timeout=3)
             return isinstance(body, dict) and body.get("parts", {}).get("gateway", {}).get("ok") is True
@@ -169,7 +222,7 @@ class Stack:
             if len(self.ready_after) == len(PARTS):
                 status, body = http_json(f"{self.gateway_url}/health")
                 if status == 200 and body.get("status") == "ok":
-                    self.ready_after["all"] = round(time.monotonic() - min(self.started_at.values()), 2)
+                    self.ready_after["all"] = round(time.monotonic() - min(self.started_at[p] for p in PARTS), 2)
                     return dict(self.ready_after)
             time.sleep(0.2)
         raise TimeoutError(f"not ready after {timeout} s: {self.ready_after}; logs in {self.work_dir}")
@@ -178,14 +231,14 @@ class Stack:
         return self.processes[part].pid
 
     def memory(self) -> dict[str, dict[str, float]]:
-        return {part: memory_mib(self.pid(part)) for part in PARTS if part in self.processes}
+        return {part: memory_mib(self.pid(part)) for part in self.parts if part in self.processes}
 
     def log_tail(self, part: str, lines: int = 20) -> str:
         path = self.work_dir / f"{part}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
     def stop(self) -> None:
-        for part in reversed(PARTS):
+        for part in reversed(self.parts):
             process = self.processes.pop(part, None)
             if process is None or process.poll() is not None:
                 continue

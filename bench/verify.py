@@ -61,7 +61,8 @@ async def _check_one(
 ) -> None:
     where = f"{conversation.path} {conversation.sender_id}"
     try:
-        stored = await tracker_texts(http, rasa_url, endpoints.rasa_headers, conversation.sender_id)
+        server = endpoints.stock_rasa if conversation.path == "stock" else rasa_url
+        stored = await tracker_texts(http, server, endpoints.rasa_headers, conversation.sender_id)
         compare_sequences(f"{where} (Rasa tracker)", conversation.texts, stored, ledger, conversation.failed)
         if isinstance(conversation, GatewayConversation):
             replayed = await replay(http, endpoints, conversation)

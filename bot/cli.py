@@ -77,7 +77,7 @@ def run_rasa(port: int, extra: Sequence[str]) -> None:
     if model is None:
         raise SystemExit("No model in models/: run `python -m bot train` first.")
     command = [
-        sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
+        sys.executable, "-m", "bot.rasa_main", "run", "--model", str(model), "--port", str(port),
         "--interface", "127.0.0.1", "--enable-api", "--jwt-secret", settings.rasa_jwt_secret,
         "--jwt-method", "HS256", "--cors", "[]", *extra,
     ]  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Float, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session
 
-from bot.store.db import get_engine
+from bot.store.db import add_missing_columns, get_engine
 from bot.store.models import Base, utcnow
 
 CANDIDATE, LIVE, REFUSED, RETIRED = "candidate", "live", "refused", "retired"
@@ -30,6 +30,7 @@ class ModelRecord(Base):
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     trained_by: Mapped[str] = Column(String(100), nullable=False)
     training_seconds: Mapped[float | None] = Column(Float)  # None for a model the lifecycle did not train
+    finetuned_from: Mapped[int | None] = Column(Integer)  # the model it fine-tuned; None: a full training
     data_fingerprint: Mapped[str | None] = Column(String(64))  # config.yml + domain.yml + data/ it was trained on
     status: Mapped[str] = Column(String(10), nullable=False, default=CANDIDATE)
     # {"nb": {"macro_f1": 0.93, "accuracy": 0.93, "examples": 525}, "en": {...}}
@@ -56,8 +57,11 @@ class ModelRecord(Base):
 
 
 def ensure_table(url: str | None = None) -> None:
-    """Create the table when missing; the lifecycle may run before anything else created the schema."""
-    ModelRecord.__table__.create(get_engine(url), checkfirst=True)
+    """Create the table when missing (the lifecycle may run before anything else created the schema), and
+    add the columns a newer release declares to one an older release made."""
+    engine = get_engine(url)
+    ModelRecord.__table__.create(engine, checkfirst=True)
+    add_missing_columns(engine)
 
 
 def get_record(session: Session, record_id: int) -> ModelRecord | None:

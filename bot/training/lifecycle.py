@@ -1,15 +1,17 @@
 """The model lifecycle: train a candidate, score it, compare it with the live model, put it live, roll back.
 
-    train_candidate()  rasa train into models/candidates/<time>-<random>.tar.gz, then score it
+    train_candidate()  rasa train (--finetune <live>) into models/candidates/<time>-<random>.tar.gz, then score it
     evaluate_model()   score a model again (held-out NLU set per language, conversation tests)
     deploy()           if not worse than live: PUT /model on every Rasa server, and mark it live;
                        otherwise mark it refused, with the reasons, and leave the live model alone
     retrain()          the trainer's button: train_candidate() then deploy()
     rollback()         load a model that was live before, and mark it live again
 
-Training reuses Rasa's cache (.rasa/cache), so after a new NLU example only the NLU components train
-again; the dialogue policies come from the cache. The live model is whatever the Rasa server says it
-serves (GET /status): the history follows the server, and adopts a model it has not seen before.
+Training fine-tunes the live model and reuses Rasa's cache (.rasa/cache), so after a new NLU example
+only the NLU components train again, the classifier from the live model's coefficients; the dialogue
+policies come from the cache (docs/model-lifecycle.md has the measured times). The live model is
+whatever the Rasa server says it serves (GET /status): the history follows the server, and adopts a
+model it has not seen before.
 """
 
 from __future__ import annotations
@@ -336,6 +338,7 @@ def train_candidate(
             _raise_training_failed(trained, log_file)
         assert trained is not None
         if base is not None:
+            record.finetuned_from = base.id
             record.add_note(f"fine-tuned from model {base.id}")
         record.model_id = model_metadata_id(model)
         record.training_seconds = trained.seconds
@@ -532,6 +535,7 @@ def describe(record: ModelRecord) -> dict[str, Any]:
         "created_at": _aware(record.created_at).isoformat() if record.created_at else None,
         "trained_by": record.trained_by,
         "training_seconds": record.training_seconds,
+        "finetuned_from": record.finetuned_from,
         "nlu": record.nlu_scores or {},
         "conversations": {"passed": record.conversations_passed, "failed": record.conversations_failed},
         "evaluated_at": _aware(record.evaluated_at).isoformat() if record.evaluated_at else None,

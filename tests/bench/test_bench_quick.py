@@ -46,13 +46,15 @@ def test_quick_run_succeeds_with_every_section(quick_results: tuple[int, dict, s
     for section in SECTIONS:
         assert section in results, f"{section} missing"
         assert "error" not in results[section], results[section]
-    for path in ("rest", "channel", "gateway"):
+    for path in ("stock", "rest", "channel", "gateway"):  # stock: Rasa as shipped, the baseline
         assert results["sequential"][path]["latency"]["n"] > 0
     for customers in ("1", "10", "50"):
-        for path in ("rest", "gateway"):
+        for path in ("stock", "rest", "gateway"):
             assert results["concurrent"][customers][path]["throughput_msg_s"] > 0
     assert set(results["nlu"]["languages"]) == {"nb", "en"}
-    assert results["training"]["add_example_to_live"]["total_seconds"] > 0
+    added = results["training"]["add_example_to_live"]
+    assert added["total_seconds"] > 0
+    assert added["finetuned_from"] is not None, added  # a trainer's retrain fine-tunes the served model
     for part in ("actions", "rasa", "gateway"):
         assert results["startup"]["seconds_to_ready"][part] > 0
         assert results["memory"]["at_end"][part]["rss_mib"] > 0

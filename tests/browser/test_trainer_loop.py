@@ -141,6 +141,7 @@ def test_misunderstood_taught_retrained_understood(
         expect(trainer.locator("#result")).to_contain_text("Took")
         live_row = trainer.locator("tr.status-live")
         expect(live_row).to_contain_text("trainer.tor", timeout=15_000)
+        expect(live_row).to_contain_text("fine-tuned from")  # the live model, not a training from scratch
         trainer.screenshot(path=str(artifacts / "trainer-models.png"), full_page=True)
 
         # The same message, asked again: understood now, by the model the running Rasa server loaded.

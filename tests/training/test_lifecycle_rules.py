@@ -182,3 +182,4 @@ def test_a_live_model_that_cannot_be_fine_tuned_means_a_full_training(data_copy:
     assert Path(record.path).exists()
     assert f"trained in full: model {live_id} could not be fine-tuned (Cannot finetune" in (record.notes or "")
     assert "fine-tuned from" not in (record.notes or "")
+    assert record.finetuned_from is None

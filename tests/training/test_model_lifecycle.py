@@ -139,6 +139,7 @@ def test_a_change_to_nlu_data_only_fine_tunes_the_live_model_and_reuses_the_cach
     messages = [event.message for event in events]
     live = next(r for r in lifecycle.list_models(workspace) if r.trained_by == "adopted")  # the server's model
     assert f"fine-tuned from model {live.id}" in (record.notes or ""), record.notes
+    assert record.finetuned_from == live.id
     assert f"fine-tuning model {live.id} with the new examples..." in messages
     # RulePolicy is not in this list: when fine-tuning, Rasa can't restore it from the cache (the old
     # model's copy is in the way: "Destination path ... is not empty") and trains it again, in < 1 s.

@@ -1,0 +1,54 @@
+"""Our Rasa launcher validates action server responses exactly as Rasa does, only without re-checking the
+schema each time (what that saves is in README, Benchmarks); and Rasa's method is still the one it replaces."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
+
+from bot.rasa_main import validate_action_result
+
+# sha256 of RemoteAction._validate_action_result in Rasa 3.6.21, the method bot/rasa_main.py replaces.
+RASA_METHOD_SHA256 = "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42"
+
+VALID = {
+    "events": [{"event": "slot", "name": "order_id", "value": "10234", "timestamp": None}],
+    "responses": [{"text": "Ordre 10234 er på vei.", "buttons": [{"title": "Ja", "payload": "/affirm"}]}],
+}
+INVALID = [
+    {"events": "not a list", "responses": []},
+    {"events": [{"event": 42}], "responses": []},
+    {"events": [], "responses": "nope"},
+    {"events": [{"event": "slot", "name": 5}], "responses": []},
+]
+
+
+def rasas_own(result: dict) -> bool:
+    action = RemoteAction.__new__(RemoteAction)
+    return RemoteAction._validate_action_result(action, result)
+
+
+def test_rasas_method_is_the_one_the_launcher_replaces() -> None:
+    source = inspect.getsource(RemoteAction._validate_action_result)
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    assert digest == RASA_METHOD_SHA256, "Rasa's RemoteAction._validate_action_result changed: check bot/rasa_main.py"
+
+
+def test_a_valid_response_passes_both() -> None:
+    assert rasas_own(VALID) is True
+    assert validate_action_result(None, VALID) is True
+
+
+@pytest.mark.parametrize("response", INVALID)
+def test_an_invalid_response_fails_both_with_the_same_error(response: dict) -> None:
+    with pytest.raises(jsonschema.ValidationError) as theirs:
+        rasas_own(response)
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        validate_action_result(None, response)
+    assert ours.value.message == theirs.value.message
+    assert list(ours.value.absolute_path) == list(theirs.value.absolute_path)
+    assert "Failed to validate Action server response from API" in ours.value.message
