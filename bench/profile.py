@@ -17,6 +17,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -99,9 +100,15 @@ def endpoints(stack: Stack) -> Endpoints:
     )
 
 
+def py_spy() -> str | None:
+    """py-spy on PATH, or installed in the virtual environment running this."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return shutil.which("py-spy") or (str(beside) if beside.exists() else None)
+
+
 def start_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
     command = [
-        "py-spy", "record", "--pid", str(pid), "--rate", str(SAMPLES_PER_SECOND),
+        py_spy() or "py-spy", "record", "--pid", str(pid), "--rate", str(SAMPLES_PER_SECOND),
         "--format", "raw", "--output", str(output), "--nonblocking",
     ]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -124,7 +131,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--conversations", type=int, default=12, help="per path, 7 turns each")
     options = parser.parse_args()
-    if shutil.which("py-spy") is None:
+    if py_spy() is None:
         raise SystemExit("py-spy is needed: pip install py-spy")
     OUT.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix="varde-profile-"))
