@@ -1,8 +1,8 @@
 """Reading and writing conversations and their transcript: each function is one unit of work on a Session.
 
-The customer's turn runs three of these while the customer waits (accept_customer_turn, turn_context,
-record_reply): they use plain statements and load no ORM objects, which halved their time in the
-gateway (README, Benchmarks).
+The customer's turn runs two units while the customer waits (accept_customer_turn, which reads the
+turn_context too, and record_reply): plain statements that load no ORM objects, built once with their
+values bound at execution (README, Benchmarks).
 
 Sequence numbers: every message of a conversation gets the next seq. A writer claims seqs by raising
 `conversations.last_seq` with an UPDATE before it inserts; the UPDATE holds the row's lock (PostgreSQL)
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, Literal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,58 @@ class CustomerTurn:
     context: TurnContext | None = None
 
 
+# The customer's turn runs these while the customer waits: built once, with the values bound at
+# execution, so SQLAlchemy neither rebuilds them nor works out their cache key from the values each time.
+_CLAIM_SEQS = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .values(last_seq=Conversation.last_seq + bindparam("count"), updated_at=bindparam("now"))
+)
+_LAST_SEQ = select(Conversation.last_seq).where(Conversation.id == bindparam("conversation_id"))
+_INSERT_MESSAGE = insert(Message)
+_ALREADY_AND_RECENT = select(
+    select(Message.id)
+    .where(Message.conversation_id == bindparam("conversation_id"), Message.client_id == bindparam("client_id"))
+    .scalar_subquery(),
+    select(func.count(Message.id))
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.role == "customer",
+        Message.created_at >= bindparam("since"),
+    )
+    .scalar_subquery(),
+)
+_STATE_AND_LANGUAGE = select(Conversation.state, Conversation.language).where(
+    Conversation.id == bindparam("conversation_id")
+)
+_RECENT_TURNS = (
+    select(Message.role, Message.payload, Message.text, Message.intent, Message.created_at)
+    .where(Message.conversation_id == bindparam("conversation_id"), Message.seq < bindparam("before_seq"))
+    .order_by(Message.seq.desc())
+    .limit(bindparam("limit"))
+)
+_UNDERSTOOD = (
+    update(Message)
+    .where(Message.id == bindparam("message_id"))
+    .values(intent=bindparam("intent"), confidence=bindparam("confidence"))
+)
+_UNDERSTOOD_IN = (
+    update(Message)
+    .where(Message.id == bindparam("message_id"))
+    .values(intent=bindparam("intent"), confidence=bindparam("confidence"), language=bindparam("language"))
+)
+_CONVERSATION_LANGUAGE = (
+    update(Conversation)
+    .where(
+        Conversation.id
+        == select(Message.conversation_id).where(Message.id == bindparam("message_id")).scalar_subquery(),
+        Conversation.language != bindparam("language"),
+    )
+    .values(language=bindparam("language"))
+)
+_PLAIN = {"synchronize_session": False}
+
+
 def new_conversation_id() -> str:
     return uuid.uuid4().hex
 
@@ -110,9 +162,7 @@ def messages_after(
 
 def turn_context(session: Session, conversation_id: str, before_seq: int) -> TurnContext | None:
     """The context of the customer turn `before_seq`; None when the conversation is gone."""
-    found = session.execute(
-        select(Conversation.state, Conversation.language).where(Conversation.id == conversation_id)
-    ).one_or_none()
+    found = session.execute(_STATE_AND_LANGUAGE, {"conversation_id": conversation_id}).one_or_none()
     if found is None:
         return None
     return TurnContext(found.state, found.language, answered_customer_turns(session, conversation_id, before_seq))
@@ -127,10 +177,7 @@ def answered_customer_turns(
     and not an agent's. Button clicks (payloads) are left out: they are choices, not questions.
     """
     recent = session.execute(
-        select(Message.role, Message.payload, Message.text, Message.intent, Message.created_at)
-        .where(Message.conversation_id == conversation_id, Message.seq < before_seq)
-        .order_by(Message.seq.desc())
-        .limit(limit * 6)
+        _RECENT_TURNS, {"conversation_id": conversation_id, "before_seq": before_seq, "limit": limit * 6}
     ).all()[::-1]
     answered = [
         AnsweredTurn(message.text, message.intent, message.created_at)
@@ -143,11 +190,9 @@ def answered_customer_turns(
 def _claim_seqs(session: Session, conversation_id: str, count: int) -> int:
     """Reserve `count` seqs for this transaction; returns the first."""
     session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + count, updated_at=utcnow())
+        _CLAIM_SEQS, {"conversation_id": conversation_id, "count": count, "now": utcnow()}, execution_options=_PLAIN
     )
-    last = session.execute(select(Conversation.last_seq).where(Conversation.id == conversation_id)).scalar_one()
+    last = session.execute(_LAST_SEQ, {"conversation_id": conversation_id}).scalar_one()
     return last - count + 1
 
 
@@ -169,7 +214,7 @@ def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> list[Messa
     messages = []
     for row in rows:
         row = {"created_at": utcnow(), **row}
-        result = session.execute(insert(Message).values(**row))
+        result = session.execute(_INSERT_MESSAGE, row)
         messages.append(Message(id=result.inserted_primary_key[0], **row))
     return messages
 
@@ -191,14 +236,7 @@ def accept_customer_turn(
     """
     since = utcnow() - timedelta(minutes=1)
     stored_before, recent = session.execute(
-        select(
-            select(Message.id)
-            .where(Message.conversation_id == conversation_id, Message.client_id == client_id)
-            .scalar_subquery(),
-            select(func.count(Message.id))
-            .where(Message.conversation_id == conversation_id, Message.role == "customer", Message.created_at >= since)
-            .scalar_subquery(),
-        )
+        _ALREADY_AND_RECENT, {"conversation_id": conversation_id, "client_id": client_id, "since": since}
     ).one()
     if stored_before is not None:
         return CustomerTurn("duplicate", session.get(Message, stored_before))
@@ -250,20 +288,11 @@ def record_understanding(
     session: Session, message_id: int, intent: str | None, confidence: float | None, language: str | None
 ) -> None:
     """What NLU made of a customer's turn, and the language the conversation now speaks."""
-    values: dict[str, Any] = {"intent": intent, "confidence": confidence}
-    if language:
-        values["language"] = language
+    values = {"message_id": message_id, "intent": intent, "confidence": confidence, "language": language}
     # Plain UPDATEs: no object of this unit of work is loaded, so the session has nothing to synchronise.
-    plain = {"synchronize_session": False}
-    session.execute(update(Message).where(Message.id == message_id).values(**values), execution_options=plain)
+    session.execute(_UNDERSTOOD_IN if language else _UNDERSTOOD, values, execution_options=_PLAIN)
     if language:
-        of_message = select(Message.conversation_id).where(Message.id == message_id).scalar_subquery()
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == of_message, Conversation.language != language)
-            .values(language=language),
-            execution_options=plain,
-        )
+        session.execute(_CONVERSATION_LANGUAGE, values, execution_options=_PLAIN)
 
 
 def set_state(session: Session, conversation_id: str, state: str) -> None:
