@@ -40,10 +40,10 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
             return slots
         with session_scope() as session:
             order = _owned_order(session, tracker)
-            if order is None or not check_return(session, order).eligible:
-                return slots  # nothing more to ask: action_submit_return explains
-            returnable = check_return(session, order).returnable
-        return slots + (["return_sku"] if len(returnable) > 1 else []) + ["return_confirmed"]
+            check = check_return(session, order) if order is not None else None
+        if check is None or not check.eligible:
+            return slots  # nothing more to ask: action_submit_return explains
+        return slots + (["return_sku"] if len(check.returnable) > 1 else []) + ["return_confirmed"]
 
     async def extract_return_sku(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
