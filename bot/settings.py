@@ -78,6 +78,10 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=lambda: _env_list("BOT_ALLOWED_ORIGINS"))
     max_message_chars: int = field(default_factory=lambda: _env_int("BOT_MAX_MESSAGE_CHARS", 2000))
     max_messages_per_minute: int = field(default_factory=lambda: _env_int("BOT_MAX_MESSAGES_PER_MINUTE", 20))
+    # The console's brake on password guessing (bot/services/login_guard.py): this many failed log-ins
+    # for a username within the window lock it until the oldest of them is older than the window.
+    login_max_failures: int = field(default_factory=lambda: _env_int("BOT_LOGIN_MAX_FAILURES", 5))
+    login_window_seconds: float = field(default_factory=lambda: _env_float("BOT_LOGIN_WINDOW_SECONDS", 900.0))
     # 2 000 characters fit in 16 KiB even when every one is a JSON escape (6 bytes) or a 4-byte emoji.
     max_frame_bytes: int = field(default_factory=lambda: _env_int("BOT_MAX_FRAME_BYTES", 16 * 1024))
     # How long Rasa may take over one turn before the customer is told something is wrong; the

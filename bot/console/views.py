@@ -7,6 +7,8 @@ back to a page, so each also works without the script.
 from __future__ import annotations
 
 import logging
+import math
+from datetime import timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -16,9 +18,10 @@ from bot.console import reads
 from bot.console.auth import Agent, csrf_token, end_session, start_session
 from bot.console.canned import canned_replies
 from bot.console.keys import AGENT, DESK, HUB
-from bot.gateway.keys import DATABASE
+from bot.gateway.keys import DATABASE, SETTINGS
 from bot.services.assignment import RESOLUTIONS
-from bot.services.staff import authenticate, set_availability
+from bot.services.login_guard import LoginLimits, log_in
+from bot.services.staff import set_availability
 from bot.store.staff import AVAILABILITY
 
 log = logging.getLogger(__name__)
@@ -72,9 +75,23 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     username = form.get("username", "").strip()
-    user = await request.app[DATABASE].run(authenticate, username, form.get("password", ""))
+    settings = request.app[SETTINGS]
+    limits = LoginLimits(settings.login_max_failures, timedelta(seconds=settings.login_window_seconds))
+    address = request.remote or "unknown"
+    outcome = await request.app[DATABASE].run(log_in, username, form.get("password", ""), address, limits)
+    user = outcome.user
+    if outcome.locked_for is not None:
+        minutes = max(1, math.ceil(outcome.retry_after_seconds / 60))
+        log.warning(
+            "console: log-in for %r from %s refused: locked for %d s after repeated failures",
+            username[:64], address, outcome.retry_after_seconds,
+        )  # fmt: skip
+        error = f"Too many failed log-ins. For your account's safety, try again in {minutes} minute(s)."
+        response = _page(request, "login.html", await _context(request, error=error, username=username[:64]), 429)
+        response.headers["Retry-After"] = str(outcome.retry_after_seconds)
+        return response
     if user is None:
-        log.warning("console: failed log-in for %r", username[:64])
+        log.warning("console: failed log-in for %r from %s", username[:64], address)
         context = await _context(request, error="Wrong username or password.", username=username[:64])
         return _page(request, "login.html", context, status=401)
     await start_session(request, user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import Column, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped
 
 from bot.store.models import Base, utcnow
@@ -24,3 +24,18 @@ class StaffUser(Base):
     # When the agent's console was last open (bot/console/socket.py): "available" counts only while it is.
     last_seen_at: Mapped[datetime | None] = Column(DateTime(timezone=True))
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed console log-in: counted per username and per address to slow down password guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(64), nullable=False)  # as typed, lower-cased; may name nobody
+    address: Mapped[str] = Column(String(64), nullable=False)
+    at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from bot.identity import hash_password, verify_password
 from bot.shop import shop_data
@@ -15,7 +15,7 @@ from bot.store.conversations import Conversation
 from bot.store.db import session_scope
 from bot.store.desk import Ticket
 from bot.store.models import HandoffRequest
-from bot.store.staff import StaffUser
+from bot.store.staff import LoginFailure, StaffUser
 
 # The gateway's BOT_CLOCK for these tests: customer service is open on a Tuesday at 11, closed on Sundays.
 OPEN = "2030-01-08T11:00:00+01:00"
@@ -26,9 +26,10 @@ T = TypeVar("T")
 
 def quiet_desk() -> None:
     """No one waiting, no one at work, the demo staff with their demo passwords (another test of the run
-    may have changed them): each test starts the desk from nothing."""
+    may have changed them), no failed log-ins counting against anyone: each test starts the desk from nothing."""
     passwords = {raw["username"]: raw["password"] for raw in shop_data()["staff"]}
     with session_scope() as session:
+        session.execute(delete(LoginFailure))
         session.execute(
             update(Conversation)
             .where(Conversation.state.in_(("queued", "agent")))

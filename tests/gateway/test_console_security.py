@@ -110,6 +110,40 @@ async def test_a_wrong_password_gets_no_session(desk: Gateway) -> None:
         await client.close()
 
 
+async def test_repeated_wrong_passwords_lock_the_account_for_a_while(warm_stack: RasaStack) -> None:
+    quiet_desk()
+    gateway = await start_gateway(
+        gateway_settings(warm_stack, clock=OPEN, login_max_failures=3, login_window_seconds=4.0)
+    )
+    client = ConsoleClient(
+        gateway.url("/").rstrip("/"), aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    )
+    try:
+        for _ in range(3):
+            reply = await client.log_in("trainer.tor", "one-more-guess")
+            assert reply.status == 401
+        # Locked: even the right password is refused, politely, with when to come back; no session.
+        reply = await client.log_in("trainer.tor", "demo-trainer")
+        page = await reply.text()
+        assert reply.status == 429 and "Too many failed log-ins" in page and "try again in 1 minute" in page
+        assert 1 <= int(reply.headers["Retry-After"]) <= 4
+        assert "Log in to the console" in (await client.page("/console"))[1]
+        # Someone else at the same address is not locked out.
+        other = ConsoleClient(
+            gateway.url("/").rstrip("/"), aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        )
+        assert (await other.log_in("agent.per", "demo-agent")).status == 303
+        await other.close()
+        # When the window has passed, the right password works again.
+        await asyncio.sleep(int(reply.headers["Retry-After"]) + 0.5)
+        assert (await client.log_in("trainer.tor", "demo-trainer")).status == 303
+        assert "Log in to the console" not in (await client.page("/console/trainer"))[1]
+    finally:
+        await client.close()
+        await stop_gateway(gateway)
+        quiet_desk()
+
+
 async def test_the_session_cookie_is_httponly_strict_and_for_the_console_only(desk: Gateway) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.get(desk.url("/console/login")) as page:

@@ -1,0 +1,98 @@
+"""Console log-in with a brake on password guessing.
+
+Failed log-ins are stored (the database is shared by every gateway process, so the count holds however
+many there are). Too many failures for one username within the window lock that username; many more
+from one address lock the address, which catches one guesser trying many usernames. While locked, the
+password is not even checked, so a guess during the lock learns nothing. A successful log-in forgets
+the username's failures.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.services.staff import authenticate
+from bot.store.models import utcnow
+from bot.store.staff import LoginFailure, StaffUser
+
+log = logging.getLogger(__name__)
+
+# Agents of one shop often share an office address: it gets more room than a single username.
+ADDRESS_ALLOWANCE = 4
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    max_failures: int  # per username within the window; the address gets ADDRESS_ALLOWANCE times this
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: StaffUser | None
+    # Set when the attempt was refused without checking the password: how long until it may try again.
+    locked_for: timedelta | None = None
+
+    @property
+    def retry_after_seconds(self) -> int:
+        return math.ceil(self.locked_for.total_seconds()) if self.locked_for else 0
+
+
+def _key(username: object) -> str:
+    return username.strip().lower()[:64] if isinstance(username, str) else ""
+
+
+def _locked_until(times: list[datetime], limit: int, window: timedelta) -> datetime | None:
+    """With failures at `times` (newest first), the moment fewer than `limit` of them are in the window."""
+    if len(times) < limit:
+        return None
+    return times[limit - 1] + window
+
+
+def locked_for(
+    session: Session, username: object, address: str, limits: LoginLimits, now: datetime | None = None
+) -> timedelta | None:
+    now = now or utcnow()
+    since = now - limits.window
+    ends = []
+    for column, value, limit in (
+        (LoginFailure.username, _key(username), limits.max_failures),
+        (LoginFailure.address, address, limits.max_failures * ADDRESS_ALLOWANCE),
+    ):
+        times = session.scalars(
+            select(LoginFailure.at)
+            .where(column == value, LoginFailure.at > since)
+            .order_by(LoginFailure.at.desc())
+            .limit(limit)
+        ).all()
+        until = _locked_until([_aware(moment) for moment in times], limit, limits.window)
+        if until is not None and until > now:
+            ends.append(until - now)
+    return max(ends) if ends else None
+
+
+def log_in(session: Session, username: object, password: object, address: str, limits: LoginLimits) -> LoginOutcome:
+    """The staff user for these credentials, or None; refused outright while the username or address is locked."""
+    now = utcnow()
+    address = address[:64] or "unknown"
+    waiting = locked_for(session, username, address, limits, now)
+    if waiting is not None:
+        return LoginOutcome(None, waiting)
+    user = authenticate(session, username, password)
+    if user is None:
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= now - limits.window))
+        session.add(LoginFailure(username=_key(username), address=address, at=now))
+        return LoginOutcome(None)
+    session.execute(delete(LoginFailure).where(LoginFailure.username == _key(username)))
+    return LoginOutcome(user)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,97 @@
+"""The brake on password guessing at the console: locks per username and per address, and their end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from bot.services.login_guard import ADDRESS_ALLOWANCE, LoginLimits, locked_for, log_in
+from bot.store.db import session_scope
+from bot.store.models import utcnow
+from bot.store.staff import LoginFailure
+
+LIMITS = LoginLimits(max_failures=3, window=timedelta(minutes=15))
+
+
+@pytest.fixture
+def desk(shop: str) -> Iterator[str]:
+    with session_scope() as session:
+        session.execute(delete(LoginFailure))
+    yield shop
+    with session_scope() as session:
+        session.execute(delete(LoginFailure))
+
+
+def attempt(username: str, password: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
+    with session_scope() as session:
+        return log_in(session, username, password, address, LIMITS)
+
+
+def test_the_right_password_logs_in_and_a_wrong_one_is_counted(desk: str) -> None:
+    assert attempt("agent.anne", "demo-agent").user.username == "agent.anne"
+    outcome = attempt("agent.anne", "guess")
+    assert outcome.user is None and outcome.locked_for is None
+    with session_scope() as session:
+        failure = session.scalars(select(LoginFailure)).one()
+    assert (failure.username, failure.address) == ("agent.anne", "10.0.0.1")
+
+
+def test_too_many_failures_lock_the_username_even_for_the_right_password(desk: str) -> None:
+    for _ in range(LIMITS.max_failures):
+        assert attempt("Agent.Anne ", "guess").locked_for is None  # the same account, however it is typed
+    locked = attempt("agent.anne", "demo-agent")
+    assert locked.user is None
+    assert timedelta(minutes=14) < locked.locked_for <= LIMITS.window
+    assert 840 < locked.retry_after_seconds <= 900
+    # Others, from the same address, still log in: one username's lock is not the office's.
+    assert attempt("agent.per", "demo-agent").user is not None
+    with session_scope() as session:  # a refused attempt is not counted again: the lock doesn't grow
+        assert session.scalar(select(func.count(LoginFailure.id))) == LIMITS.max_failures
+
+
+def test_the_lock_ends_when_the_oldest_failure_leaves_the_window(desk: str) -> None:
+    now = utcnow()
+    with session_scope() as session:
+        for minutes_ago in (14, 10, 1):
+            session.add(
+                LoginFailure(username="agent.anne", address="10.0.0.1", at=now - timedelta(minutes=minutes_ago))
+            )
+    with session_scope() as session:
+        waiting = locked_for(session, "agent.anne", "10.0.0.1", LIMITS, now)
+        assert timedelta(seconds=59) < waiting <= timedelta(minutes=1)
+        assert locked_for(session, "agent.anne", "10.0.0.1", LIMITS, now + timedelta(minutes=1, seconds=1)) is None
+    # Two minutes on, the oldest is out of the window: the right password works, and forgets the failures.
+    with session_scope() as session:
+        session.execute(delete(LoginFailure))
+        for minutes_ago in (16, 12, 3):
+            session.add(
+                LoginFailure(username="agent.anne", address="10.0.0.1", at=now - timedelta(minutes=minutes_ago))
+            )
+    assert attempt("agent.anne", "demo-agent").user is not None
+    with session_scope() as session:
+        assert session.scalar(select(func.count(LoginFailure.id)).where(LoginFailure.username == "agent.anne")) == 0
+
+
+def test_one_address_guessing_many_usernames_is_locked_too(desk: str) -> None:
+    names = [f"user{i}" for i in range(LIMITS.max_failures * ADDRESS_ALLOWANCE)]
+    for name in names:
+        assert attempt(name, "guess", address="203.0.113.9").locked_for is None
+    assert attempt("agent.anne", "demo-agent", address="203.0.113.9").locked_for is not None
+    assert attempt("agent.anne", "demo-agent", address="10.0.0.1").user is not None  # elsewhere, she is fine
+
+
+def test_old_failures_are_cleared_out(desk: str) -> None:
+    with session_scope() as session:
+        session.add(LoginFailure(username="agent.per", address="10.0.0.2", at=utcnow() - timedelta(hours=2)))
+    attempt("agent.anne", "guess")
+    with session_scope() as session:
+        assert session.scalars(select(LoginFailure.username)).all() == ["agent.anne"]
+
+
+@pytest.mark.parametrize("username", ["", None, {"$ne": 1}, "x" * 10_000, "\x00"])
+def test_garbage_usernames_fail_politely(desk: str, username: object) -> None:
+    outcome = attempt(username, "guess")  # type: ignore[arg-type]
+    assert outcome.user is None
