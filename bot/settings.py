@@ -78,6 +78,10 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=lambda: _env_list("BOT_ALLOWED_ORIGINS"))
     max_message_chars: int = field(default_factory=lambda: _env_int("BOT_MAX_MESSAGE_CHARS", 2000))
     max_messages_per_minute: int = field(default_factory=lambda: _env_int("BOT_MAX_MESSAGES_PER_MINUTE", 20))
+    # An agent whose console has been closed this long loses the conversations they hold: back to the
+    # queue (or to the bot when no one can take over). Well above the 2-minute presence window, so a
+    # reload or a short network drop never takes a chat away.
+    agent_gone_seconds: float = field(default_factory=lambda: _env_float("BOT_AGENT_GONE_SECONDS", 300.0))
     # The console's brake on password guessing (bot/services/login_guard.py): this many failed log-ins
     # for a username within the window lock it until the oldest of them is older than the window.
     login_max_failures: int = field(default_factory=lambda: _env_int("BOT_LOGIN_MAX_FAILURES", 5))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,11 +24,13 @@ from bot.gateway.rasa_client import RasaClient, RasaUnavailable
 from bot.gateway.relay import Relay
 from bot.gateway.texts import text
 from bot.services import assignment, tickets
-from bot.services.assignment import ClaimOutcome, Released
+from bot.services.assignment import ClaimOutcome, LeftBehind, Released
+from bot.services.hours import is_open, parse_clock
 from bot.services.staff import set_availability
 from bot.settings import Settings
 from bot.store.conversations import Conversation, Message
 from bot.store.desk import AgentNote
+from bot.store.models import utcnow
 from bot.store.transcript import NewMessage
 
 log = logging.getLogger(__name__)
@@ -136,13 +138,41 @@ class Desk:
             self._hub.desk_changed()
         return done
 
+    async def take_back_from_absent_agents(self) -> list[LeftBehind]:
+        """Conversations whose agent's console has been closed for BOT_AGENT_GONE_SECONDS: a customer must
+        never wait for a person who has gone home. Safe in every gateway process at once (one UPDATE wins)."""
+        gone_since = utcnow() - timedelta(seconds=self._settings.agent_gone_seconds)
+        held = await self._db.run(assignment.held_by_absent_agents, gone_since)
+        if not held:
+            return []
+        in_hours = is_open(parse_clock(self._settings.clock))
+        taken = []
+        for conversation_id, username in held:
+            left = await self._db.run(assignment.take_back, conversation_id, username, gone_since, in_hours)
+            if left is None:
+                continue  # let go meanwhile, or another process was first
+            log.warning(
+                "conversation %s: %s's console has been closed for over %d s; the conversation is now %s",
+                conversation_id, username, self._settings.agent_gone_seconds, left.state,
+            )  # fmt: skip
+            key = "agent_left_queued" if left.state == "queued" else "agent_left_bot"
+            line = text(key, left.language, agent=left.agent_name, place=left.place)
+            await self._relay.append(conversation_id, [NewMessage(role="system", text=line, language=left.language)])
+            self._relay.typing(conversation_id, "agent", False)
+            self._relay.state_changed(conversation_id, left.state)
+            await self._tell_rasa(username, conversation_id, left.claimed_at)
+            taken.append(left)
+        if taken:
+            self._hub.desk_changed()
+        return taken
+
     # --- helpers ---------------------------------------------------------------------------------
     async def _after_release(self, agent: Agent, released: Released, say: str) -> None:
         await self._say(released.conversation_id, say, released.language, agent)
         self._relay.typing(released.conversation_id, "agent", False)
         self._relay.state_changed(released.conversation_id, released.state)
         self._hub.desk_changed()
-        await self._tell_rasa(agent, released.conversation_id, released.claimed_at)
+        await self._tell_rasa(agent.username, released.conversation_id, released.claimed_at)
 
     async def _say(self, conversation_id: str, key: str, language: str, agent: Agent) -> None:
         line = text(key, language, agent=agent.name)
@@ -152,7 +182,7 @@ class Desk:
         language = await self._db.run(_conversation_language, conversation_id)
         return language or self._settings.default_language
 
-    async def _tell_rasa(self, agent: Agent, conversation_id: str, since: datetime | None) -> None:
+    async def _tell_rasa(self, username: str, conversation_id: str, since: datetime | None) -> None:
         """Append the agent's turns to Rasa's tracker as `bot` events; the transcript keeps them anyway.
 
         Rasa's conversation was never paused (the gateway simply sent it nothing), so nothing needs
@@ -166,7 +196,7 @@ class Desk:
                 "event": "bot",
                 "text": turn.text,
                 "timestamp": present.as_utc(turn.created_at).timestamp(),
-                "metadata": {"agent": agent.username},
+                "metadata": {"agent": username},
             }
             for turn in turns
         ]

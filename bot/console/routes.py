@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +24,8 @@ from bot.gateway.keys import BROKER, DATABASE, RASA, RELAY, SETTINGS
 from bot.settings import Settings
 from bot.training.teaching import training_workspace
 
+log = logging.getLogger(__name__)
+
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -37,7 +42,22 @@ async def console_ctx(app: web.Application) -> AsyncIterator[None]:
         await relay.ask_for_rating(closed.conversation_id, f"closed by {closed.agent}")
 
     app[DESK].close_hooks.append(ask_for_rating)  # an agent's close ends the conversation: ask for a rating
+    watcher = asyncio.create_task(watch_absent_agents(app[DESK], app[SETTINGS]), name="absent-agents")
     yield
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+
+
+async def watch_absent_agents(desk: Desk, settings: Settings) -> None:
+    """Every so often, take conversations back from agents who are gone (Desk.take_back_from_absent_agents)."""
+    every = min(30.0, settings.agent_gone_seconds / 4)
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await desk.take_back_from_absent_agents()
+        except Exception:
+            log.exception("taking conversations back from absent agents failed; trying again in %.0f s", every)
 
 
 def setup_console(app: web.Application, settings: Settings) -> None:

@@ -38,6 +38,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "nb": "{agent} har gitt chatten tilbake til assistenten. Spør gjerne om noe mer.",
         "en": "{agent} has handed the chat back to the assistant. Just ask if there's anything else.",
     },
+    # The agent's console has been closed for a while (bot/console/desk.py, take_back_from_absent_agents).
+    "agent_left_queued": {
+        "nb": "{agent} måtte dessverre gå fra chatten. Du er tilbake i køen som nummer {place}, "
+        "og neste ledige i kundeservice tar over.",
+        "en": "{agent} had to leave the chat, sorry. You're back in the queue at number {place}, "
+        "and the next person free in customer service will take over.",
+    },
+    "agent_left_bot": {
+        "nb": "{agent} måtte dessverre gå fra chatten, og ingen andre i kundeservice kan ta over akkurat nå. "
+        "Assistenten hjelper deg videre; skriv «snakke med et menneske» hvis du vil legge igjen en melding.",
+        "en": "{agent} had to leave the chat, sorry, and no one else in customer service can take over right now. "
+        'The assistant is back; write "talk to a person" if you\'d like to leave a message.',
+    },
     "agent_closed": {
         "nb": "{agent} har avsluttet chatten. Takk for at du tok kontakt!",
         "en": "{agent} has closed the chat. Thank you for getting in touch!",

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.services.queue import position as queue_position
+from bot.services.staff import available_agents
 from bot.store.conversations import Conversation
 from bot.store.models import HandoffRequest, utcnow
 from bot.store.staff import StaffUser
@@ -160,6 +162,87 @@ def release(
         claimed_at = _utc(request.claimed_at)
     language = session.execute(select(Conversation.language).where(Conversation.id == conversation_id)).scalar_one()
     return Released(conversation_id, language, to, claimed_at)
+
+
+@dataclass(frozen=True)
+class LeftBehind:
+    """A conversation taken back from an agent who went away without letting go of it."""
+
+    conversation_id: str
+    language: str
+    agent_username: str
+    agent_name: str
+    state: str  # "queued" when someone else can take over now, else "bot"
+    place: int  # in the queue, when queued
+    claimed_at: datetime | None
+
+
+def held_by_absent_agents(session: Session, gone_since: datetime) -> list[tuple[str, str]]:
+    """(conversation, agent) pairs where the agent's console has not been open since `gone_since`."""
+    rows = session.execute(
+        select(Conversation.id, Conversation.agent_username)
+        .outerjoin(StaffUser, StaffUser.username == Conversation.agent_username)
+        .where(
+            Conversation.state == "agent",
+            or_(StaffUser.last_seen_at.is_(None), StaffUser.last_seen_at < gone_since),
+        )
+    ).all()
+    return [(row.id, row.agent_username) for row in rows]
+
+
+def take_back(
+    session: Session, conversation_id: str, username: str, gone_since: datetime, in_hours: bool
+) -> LeftBehind | None:
+    """Back to the queue (keeping the customer's place: queued_at stays) when another agent is at work to
+    take over, else to the bot; None if the agent let go meanwhile. The claim stays in the history as
+    agent_left."""
+    now = utcnow()
+    others = [agent for agent in available_agents(session, gone_since) if agent.username != username]
+    can_join = in_hours and bool(others)
+    to = "queued" if can_join else "bot"
+    moved = _conditional(
+        session,
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            Conversation.state == "agent",
+            Conversation.agent_username == username,
+        )
+        .values(state=to, agent_username=None, updated_at=now),
+    )
+    if moved != 1:
+        return None
+    claimed = session.execute(
+        select(HandoffRequest)
+        .where(
+            HandoffRequest.conversation_id == conversation_id,
+            HandoffRequest.status == "claimed",
+            HandoffRequest.agent_username == username,
+        )
+        .order_by(HandoffRequest.claimed_at.desc())
+    ).scalar()
+    claimed_at = None
+    if claimed is not None:
+        claimed_at = _utc(claimed.claimed_at)
+        claimed.status, claimed.closed_at = "agent_left", now
+        # A new request carries why the customer wanted a person (and since when) to the next agent.
+        session.add(
+            HandoffRequest(
+                conversation_id=conversation_id,
+                customer_id=claimed.customer_id,
+                reason=claimed.reason,
+                detail=claimed.detail,
+                language=claimed.language,
+                last_message=claimed.last_message,
+                status="waiting" if can_join else "unattended",
+                created_at=claimed.created_at,
+            )
+        )
+    session.flush()
+    conversation = session.get(Conversation, conversation_id)
+    name = session.execute(select(StaffUser.name).where(StaffUser.username == username)).scalar() or username
+    place = queue_position(session, conversation_id, conversation.customer_id) if can_join else 0
+    return LeftBehind(conversation_id, conversation.language, username, name, to, place, claimed_at)
 
 
 def holds(session: Session, conversation_id: str, username: str) -> bool:

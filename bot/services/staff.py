@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -86,10 +86,11 @@ def mark_seen(session: Session, username: str) -> None:
     )
 
 
-def available_agents(session: Session) -> list[StaffUser]:
+def available_agents(session: Session, seen_since: datetime | None = None) -> list[StaffUser]:
     """Agents who said they are available and whose console is open: someone who closed the browser
-    without logging out is not counted, so no customer is told to wait for a person who is gone."""
-    since = utcnow() - PRESENCE_WINDOW
+    without logging out is not counted, so no customer is told to wait for a person who is gone.
+    `seen_since` asks for more recent presence than the usual window."""
+    since = max(utcnow() - PRESENCE_WINDOW, seen_since) if seen_since else utcnow() - PRESENCE_WINDOW
     return list(
         session.execute(
             select(StaffUser).where(

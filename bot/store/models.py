@@ -138,7 +138,8 @@ class HandoffRequest(Base):
     detail: Mapped[str | None] = Column(String(200))
     language: Mapped[str] = Column(String(5), nullable=False)
     last_message: Mapped[str] = Column(Text, nullable=False, default="")
-    # waiting (in the queue) -> claimed -> handed_back | closed; or unattended (no one there) -> ticket.
+    # waiting (in the queue) -> claimed -> handed_back | closed; or unattended (no one there) -> ticket;
+    # claimed -> agent_left when the agent went away, and a new request carries the case on.
     status: Mapped[str] = Column(String(20), nullable=False, default="waiting")
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     agent_username: Mapped[str | None] = Column(String(64), index=True)  # who claimed it

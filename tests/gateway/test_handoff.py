@@ -321,3 +321,72 @@ async def test_a_customer_who_would_rather_not_leave_a_message_says_no(warm_stac
 
 def _escaped(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;")
+
+
+# --- an agent who goes away -----------------------------------------------------------------------
+@pytest_asyncio.fixture(loop_scope="function")
+async def quick_desk(warm_stack: RasaStack, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Gateway]:
+    """In hours; an open console says it is there every half second, and 2 s without it means gone."""
+    monkeypatch.setattr("bot.console.socket.PRESENCE_SECONDS", 0.5)
+    quiet_desk()
+    started = await start_gateway(gateway_settings(warm_stack, clock=OPEN, agent_gone_seconds=2.0))
+    try:
+        yield started
+    finally:
+        await stop_gateway(started)
+
+
+async def agent_at_work(gateway: Gateway, username: str) -> ConsoleClient:
+    client = await ConsoleClient.logged_in(gateway.url("/"), username)
+    await client.set_available()
+    await client.connect()
+    return client
+
+
+async def test_a_chat_whose_agent_went_away_goes_back_to_the_queue_for_the_next_agent(quick_desk: Gateway) -> None:
+    anne = await agent_at_work(quick_desk, "agent.anne")
+    per = await agent_at_work(quick_desk, "agent.per")
+    kari = await customer(quick_desk)
+    try:
+        await kari.turn(ASK_FOR_A_PERSON)
+        assert (await anne.claim(kari.conversation_id))[0] == 200
+        await kari.until(lambda f: f["type"] == "state" and f["state"] == "agent")
+        # While her console is open, the chat stays hers, however long it takes.
+        await asyncio.sleep(3)
+        assert state_of(kari.conversation_id) == ("agent", "agent.anne")
+        # She closes the browser without letting go: the customer is told, and keeps her place.
+        await anne.close()
+        back = await kari.until(lambda f: f["type"] == "state", timeout=15)
+        assert back[-1]["state"] == "queued"
+        assert "Anne måtte dessverre gå fra chatten. Du er tilbake i køen som nummer 1" in texts(back, "system")
+        assert state_of(kari.conversation_id) == ("queued", None)
+        request = handoff_of(kari.conversation_id)
+        assert (request.status, request.reason, request.last_message) == ("waiting", "requested", ASK_FOR_A_PERSON)
+        snapshot = await per.snapshot_where(lambda s: kari.conversation_id in queued_ids(s))
+        assert snapshot["queue"][0]["reason_text"] == "Asked for a person"
+        # Per takes over.
+        assert (await per.claim(kari.conversation_id))[0] == 200
+        joined = await kari.until(lambda f: f["type"] == "state" and f["state"] == "agent")
+        assert "Per fra kundeservice har kommet inn i chatten." in texts(joined, "system")
+    finally:
+        await kari.close()
+        await per.close()
+
+
+async def test_with_no_one_else_at_work_the_bot_takes_the_chat_back_and_says_so(quick_desk: Gateway) -> None:
+    anne = await agent_at_work(quick_desk, "agent.anne")
+    widget = await customer(quick_desk, who=None, language="en")
+    try:
+        await widget.turn("can I talk to a human?")
+        assert (await anne.claim(widget.conversation_id))[0] == 200
+        await widget.until(lambda f: f["type"] == "state" and f["state"] == "agent")
+        await anne.close()
+        back = await widget.until(lambda f: f["type"] == "state", timeout=15)
+        assert back[-1]["state"] == "bot"
+        assert "no one else in customer service can take over right now" in texts(back, "system")
+        assert state_of(widget.conversation_id) == ("bot", None)
+        # The bot answers again at once.
+        frames = await widget.turn("what are your opening hours?")
+        assert messages(frames, "bot")
+    finally:
+        await widget.close()

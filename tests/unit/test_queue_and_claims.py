@@ -195,3 +195,65 @@ def test_an_older_database_gets_the_new_columns(tmp_path) -> None:
         old = session.get(Conversation, "old")
         assert (old.last_seq, old.agent_username, old.queued_at) == (3, None, None)
         assert assignment.enqueue(session, "old")
+
+
+def seen(url: str, username: str, minutes_ago: float, availability: str = "available") -> None:
+    with session_scope(url) as session:
+        user = session.get(StaffUser, username)
+        user.availability, user.last_seen_at = availability, utcnow() - timedelta(minutes=minutes_ago)
+
+
+def test_a_chat_held_by_an_agent_who_is_gone_goes_back_to_the_queue_in_its_old_place(database: str) -> None:
+    queued(database, "kari", "C-1001", minutes_ago=12)
+    queued(database, "early-guest", None, minutes_ago=20)
+    with session_scope(database) as session:
+        assert assignment.claim(session, "kari", "agent.anne").won
+        assert assignment.claim(session, "early-guest", "agent.per").won
+        queued_at = session.get(Conversation, "kari").queued_at
+    seen(database, "agent.anne", minutes_ago=6)  # her console closed 6 minutes ago
+    seen(database, "agent.per", minutes_ago=0.2)  # his is open
+    gone_since = utcnow() - timedelta(minutes=5)
+    with session_scope(database) as session:
+        assert assignment.held_by_absent_agents(session, gone_since) == [("kari", "agent.anne")]
+        left = assignment.take_back(session, "kari", "agent.anne", gone_since, in_hours=True)
+        assert (left.state, left.place, left.agent_name, left.language) == ("queued", 1, "Anne", "nb")
+        assert left.claimed_at is not None
+        assert assignment.take_back(session, "kari", "agent.anne", gone_since, in_hours=True) is None  # once
+    with session_scope(database) as session:
+        kari = session.get(Conversation, "kari")
+        assert (kari.state, kari.agent_username, kari.queued_at) == ("queued", None, queued_at)
+        requests = session.execute(
+            select(HandoffRequest.status, HandoffRequest.agent_username, HandoffRequest.reason)
+            .where(HandoffRequest.conversation_id == "kari")
+            .order_by(HandoffRequest.id)
+        ).all()
+        assert [tuple(r) for r in requests] == [
+            ("agent_left", "agent.anne", "requested"),
+            ("waiting", None, "requested"),
+        ]
+        assert [e.conversation_id for e in queue.waiting(session)] == ["kari"]
+        assert assignment.may_view(session, "kari", "agent.anne")  # what she had, she may still read
+        assert assignment.claim(session, "kari", "agent.per").won
+
+
+def test_with_no_other_agent_at_work_or_out_of_hours_the_bot_takes_the_chat_back(database: str) -> None:
+    for conversation_id in ("alone", "after-hours"):
+        queued(database, conversation_id, None, minutes_ago=1)
+        with session_scope(database) as session:
+            assert assignment.claim(session, conversation_id, "agent.anne").won
+    seen(database, "agent.anne", minutes_ago=10)
+    seen(database, "agent.per", minutes_ago=10)  # gone too: he can't take over
+    gone_since = utcnow() - timedelta(minutes=5)
+    with session_scope(database) as session:
+        left = assignment.take_back(session, "alone", "agent.anne", gone_since, in_hours=True)
+        assert (left.state, left.place) == ("bot", 0)
+    seen(database, "agent.per", minutes_ago=0)
+    with session_scope(database) as session:
+        left = assignment.take_back(session, "after-hours", "agent.anne", gone_since, in_hours=False)
+        assert left.state == "bot"
+        for conversation_id in ("alone", "after-hours"):
+            assert session.get(Conversation, conversation_id).state == "bot"
+            statuses = session.scalars(
+                select(HandoffRequest.status).where(HandoffRequest.conversation_id == conversation_id)
+            ).all()
+            assert sorted(statuses) == ["agent_left", "unattended"]
