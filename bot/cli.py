@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
 
 log = logging.getLogger("bot")
 
@@ -119,8 +119,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.training.inbox_commands import add_commands as add_inbox_commands
 
     add_inbox_commands(commands)
-    args, extra = parser.parse_known_args(argv)
+    from bot.console.staff_commands import add_commands as add_staff_commands
 
+    add_staff_commands(commands)
+    args, extra = parser.parse_known_args(argv)
+    try:
+        return _run(args, extra)
+    except SettingsError as refused:
+        log.error("%s", refused)  # a setting an operator must fix: their words, not a traceback
+        return 2
+
+
+def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     if args.command == "seed":
         from bot.store.seed import ensure_seeded, seed_demo
 
@@ -143,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.training.commands import run as run_training_command
 
         return run_training_command(args)
+    elif args.command == "staff":
+        from bot.console.staff_commands import run as run_staff_command
+
+        return run_staff_command(args)
     elif args.command == "inbox":
         from bot.training.inbox_commands import run as run_inbox_command
 

@@ -2,7 +2,8 @@
 
 - The session lives in an encrypted, authenticated cookie (aiohttp-session's EncryptedCookieStorage,
   Fernet; the key comes from setting BOT_SESSION_SECRET). HttpOnly, SameSite=Strict, path /console,
-  Secure in production; it expires 12 hours after log-in.
+  Secure in production; it expires 12 hours after log-in. A log-out, a new password or
+  `python -m bot staff sign-out` ends every session of that user (StaffUser.sessions_valid_after).
 - Every session, even the anonymous one of the log-in page, holds a random CSRF token. Every POST
   under /console must carry it (form field `csrf_token` or header `X-CSRF-Token`), or gets 403.
 - `console_guard` checks every request under /console (but the log-in page and the static files):
@@ -18,8 +19,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import aiohttp_session
 from aiohttp import web
@@ -105,6 +108,7 @@ async def start_session(request: web.Request, user: StaffUser) -> None:
     session = await aiohttp_session.new_session(request)
     session["username"] = user.username
     session["csrf"] = secrets.token_urlsafe(32)
+    session["started"] = time.time()  # sub-second: a log-in right after a log-out must not look older
 
 
 async def end_session(request: web.Request) -> None:
@@ -115,7 +119,17 @@ async def end_session(request: web.Request) -> None:
 def _agent(session: aiohttp_session.Session, user: StaffUser | None) -> Agent | None:
     if user is None or session.get("username") != user.username:
         return None
+    started = session.get("started")
+    if not isinstance(started, (int, float)):
+        return None
+    if user.sessions_valid_after is not None and started <= _utc(user.sessions_valid_after).timestamp():
+        return None  # ended by a log-out, a new password or `staff sign-out`
     return Agent(user.username, user.name, user.role, user.availability)
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _wants_page(request: web.Request) -> bool:

@@ -22,7 +22,9 @@ from bot.gateway.middlewares import setup_middlewares
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.relay import Relay
 from bot.gateway.routes import setup_routes
+from bot.services.staff import refuse_demo_passwords
 from bot.settings import Settings, get_settings
+from bot.store.db import create_schema, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,10 @@ def init_app(settings: Settings | None = None) -> web.Application:
 def run(port: int | None = None) -> None:
     settings = get_settings()
     settings.check_production()
+    if settings.is_production:
+        create_schema(settings.database_url)
+        with session_scope(settings.database_url) as session:
+            refuse_demo_passwords(session)
     port = port or settings.gateway_port
     log.info("gateway on http://%s:%d (Rasa %s, action server %s, %s); agent console at /console",
              settings.gateway_host, port, settings.rasa_url, settings.action_server_url,

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.identity import hash_password, verify_password
+from bot.settings import SettingsError
 from bot.shop import shop_data
 from bot.store.models import utcnow
 from bot.store.staff import AVAILABILITY, ROLES, StaffUser
 
 log = logging.getLogger(__name__)
+
+MIN_PASSWORD_CHARS = 12
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
 # An open console marks its agent seen every 30 s; after this long without it, the agent is gone.
 PRESENCE_WINDOW = timedelta(minutes=2)
@@ -56,14 +61,60 @@ def authenticate(session: Session, username: object, password: object) -> StaffU
     return user if verify_password(user.password_hash, password) else None
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValueError(f"a staff password needs at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > 1024:
+        raise ValueError("a staff password can have at most 1024 characters")
+
+
+def add_staff_user(session: Session, username: str, name: str, role: str, password: str) -> StaffUser:
+    if not USERNAME.fullmatch(username):
+        raise ValueError("a username is 2-64 characters: lower-case letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    if not name.strip() or len(name) > 200:
+        raise ValueError("a name is 1-200 characters")
+    _check_password(password)
+    if session.get(StaffUser, username) is not None:
+        raise ValueError(f"staff user {username!r} exists already")
+    user = StaffUser(username=username, name=name.strip(), role=role, password_hash=hash_password(password))
+    session.add(user)
+    log.info("staff user %s added (%s)", username, role)
+    return user
+
+
 def set_password(session: Session, username: str, password: str) -> None:
-    if len(password) < 12:
-        raise ValueError("a staff password needs at least 12 characters")
+    """A new password; every session of the old one ends."""
+    _check_password(password)
     user = session.get(StaffUser, username)
     if user is None:
         raise LookupError(f"no staff user {username!r}")
     user.password_hash = hash_password(password)
-    log.info("password changed for staff user %s", username)
+    user.sessions_valid_after = utcnow()
+    log.info("password changed for staff user %s; their sessions are ended", username)
+
+
+def sign_out_everywhere(session: Session, username: str) -> bool:
+    """End every console session of this user (log-out, a lost laptop); False if there is no such user."""
+    changed = session.execute(
+        update(StaffUser)
+        .where(StaffUser.username == username)
+        .values(sessions_valid_after=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return changed == 1
+
+
+def refuse_demo_passwords(session: Session) -> None:
+    """A production start refuses staff users who still log in with shop.yml's demo passwords."""
+    in_use = demo_passwords_in_use(session)
+    if in_use:
+        raise SettingsError(
+            "Refusing a production start: staff user(s) "
+            + ", ".join(in_use)
+            + " still have their demo password; set one with `python -m bot staff password USERNAME`"
+        )
 
 
 def set_availability(session: Session, username: str, availability: str) -> None:
@@ -100,4 +151,11 @@ def available_agents(session: Session, seen_since: datetime | None = None) -> li
     )
 
 
-__all__ = ["ROLES", "authenticate", "available_agents", "demo_passwords_in_use", "ensure_demo_staff"]
+__all__ = [
+    "ROLES",
+    "authenticate",
+    "available_agents",
+    "demo_passwords_in_use",
+    "ensure_demo_staff",
+    "sign_out_everywhere",
+]

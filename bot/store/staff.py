@@ -24,6 +24,9 @@ class StaffUser(Base):
     # When the agent's console was last open (bot/console/socket.py): "available" counts only while it is.
     last_seen_at: Mapped[datetime | None] = Column(DateTime(timezone=True))
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # Console sessions started before this are void: set by log-out, a new password, or `staff sign-out`
+    # (the session is a cookie, so a copy of it would otherwise work until it expires).
+    sessions_valid_after: Mapped[datetime | None] = Column(DateTime(timezone=True))
 
 
 class LoginFailure(Base):

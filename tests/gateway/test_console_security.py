@@ -144,6 +144,41 @@ async def test_repeated_wrong_passwords_lock_the_account_for_a_while(warm_stack:
         quiet_desk()
 
 
+def _stolen_cookie(client: ConsoleClient) -> str:
+    from yarl import URL
+
+    cookie = client.http.cookie_jar.filter_cookies(URL(client.url("/console")))["varde_staff"]
+    return f"varde_staff={cookie.value}"
+
+
+async def _page_with(gateway: Gateway, cookie: str) -> str:
+    async with gateway.http.get(gateway.url("/console"), headers={"Cookie": cookie}) as reply:
+        return await reply.text()
+
+
+async def test_logging_out_or_a_new_password_ends_every_copy_of_the_session(desk: Gateway) -> None:
+    from bot.services.staff import set_password
+
+    anne = await ConsoleClient.logged_in(desk.url("/"), "agent.anne")
+    try:
+        copy = _stolen_cookie(anne)
+        assert "Log in to the console" not in await _page_with(desk, copy)  # the copy works while she is in
+        assert (await anne.post("/console/logout"))[0] == 200
+        assert "Log in to the console" in await _page_with(desk, copy)  # and not after she logs out
+        # She logs in again at once: the new session is good.
+        assert (await anne.log_in("agent.anne", "demo-agent")).status == 303
+        assert "Log in to the console" not in (await anne.page("/console"))[1]
+        # Her password is changed (say, by an administrator): that session ends too.
+        with session_scope() as session:
+            set_password(session, "agent.anne", "a brand new long password")
+        status, page = await anne.page("/console")
+        assert status == 200 and "Log in to the console" in page
+        assert (await anne.log_in("agent.anne", "a brand new long password")).status == 303
+    finally:
+        await anne.close()
+        quiet_desk()  # the demo password back, for the tests after this one
+
+
 async def test_the_session_cookie_is_httponly_strict_and_for_the_console_only(desk: Gateway) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.get(desk.url("/console/login")) as page:
