@@ -17,8 +17,9 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger("bot.supervisor")
 
@@ -31,11 +32,15 @@ class Part:
     args: tuple[str, ...]
 
 
-PARTS = (
-    Part("actions", ("actions",)),
-    Part("rasa", ("rasa",)),
-    Part("gateway", ("gateway",)),
-)
+def parts(settings: Settings) -> tuple[Part, ...]:
+    """Each part on the port its URL setting names, so the gateway finds Rasa and Rasa the actions."""
+    actions_port = urlsplit(settings.action_server_url).port or 5055
+    rasa_port = urlsplit(settings.rasa_url).port or 5005
+    return (
+        Part("actions", ("actions", "--port", str(actions_port))),
+        Part("rasa", ("rasa", "--port", str(rasa_port))),
+        Part("gateway", ("gateway",)),
+    )
 
 
 def _pipe_output(name: str, stream) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +86,7 @@ def run_all() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    for part in PARTS:
+    for part in parts(settings):
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", *part.args],
             cwd=PROJECT_ROOT,

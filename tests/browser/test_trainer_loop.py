@@ -24,6 +24,7 @@ from bot.store.db import session_scope
 from bot.training import lifecycle
 from bot.training.rasa_server import RasaServer
 from tests.browser.conftest import GATEWAY_PORT, running_gateway
+from tests.gateway.desk_support import quiet_desk
 from tests.support import RasaStack
 from tests.training.conftest import copy_training_files
 
@@ -39,6 +40,7 @@ RETRAIN_MS = 400_000  # training (~40-60 s) and scoring candidate and live model
 
 @pytest.fixture(scope="module")
 def trainer_gateway(rasa_stack: RasaStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    quiet_desk()  # the demo staff with their demo passwords, whatever tests before this one changed
     root = tmp_path_factory.mktemp("trainer-loop")
     copy_training_files(root)
     server = RasaServer(rasa_stack.rasa_url, rasa_stack.env["BOT_RASA_JWT_SECRET"])

@@ -58,8 +58,12 @@ def test_adding_a_staff_user_checks_what_it_is_given(shop: str) -> None:
             with pytest.raises(ValueError, match=why):
                 add_staff_user(session, username, name, role, password)
         add_staff_user(session, "agent.ingrid", "Ingrid", "agent", "a long and new password")
-    with session_scope() as session:
-        assert authenticate(session, "agent.ingrid", "a long and new password").role == "agent"
+    try:
+        with session_scope() as session:
+            assert authenticate(session, "agent.ingrid", "a long and new password").role == "agent"
+    finally:
+        with session_scope() as session:  # the run's database is shared: the demo staff only, again
+            session.delete(session.get(StaffUser, "agent.ingrid"))
 
 
 def test_a_new_password_ends_the_users_sessions_and_the_production_check_passes_only_then(shop: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from bot.store.seed import seed_demo
+from tests.support import free_port
 
 PRODUCTION = {
     "BOT_ENV": "production",
@@ -62,12 +62,6 @@ def test_add_list_password_and_sign_out(database: str) -> None:
     unknown = bot(database, "staff", "sign-out", "nobody")
     assert unknown.returncode == 1 and "no staff user 'nobody'" in unknown.stderr
     assert bot(database, "staff", "sign-out", "agent.ingrid").returncode == 0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_changed(database: str) -> None:
