@@ -114,6 +114,11 @@ def test_return_end_to_end_in_norwegian(stack: RasaStack) -> None:
     with session_scope() as session:
         stored = session.execute(select(ReturnRequest)).scalar_one()
     assert stored.rma in done and stored.skus == "TS-1003" and stored.conversation_id == sender
+    # The other item's button, clicked after the return ended: said plainly, not taken as an order question.
+    stale = texts(stack.chat(sender, '/inform{"sku": "TS-1002"}', token=token))
+    assert "hørte til en retur som allerede er avsluttet" in stale and "ordrenummer" not in stale
+    with session_scope() as session:
+        assert session.execute(select(ReturnRequest)).scalar_one().rma == stored.rma  # nothing more registered
 
 
 def test_ineligible_return_says_why(stack: RasaStack) -> None:
