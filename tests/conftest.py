@@ -19,11 +19,12 @@ os.environ.setdefault("BOT_ENV", "development")
 
 from bot.settings import PROJECT_ROOT, get_settings  # noqa: E402
 from bot.store.seed import seed_demo  # noqa: E402
-from tests.support import RasaStack  # noqa: E402
+from tests.support import RasaStack, free_port  # noqa: E402
 
 POSTGRES_URL = os.environ.get("BOT_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-TEST_RASA_PORT = int(os.environ.get("BOT_TEST_RASA_PORT", "15005"))
-TEST_ACTIONS_PORT = int(os.environ.get("BOT_TEST_ACTIONS_PORT", "15055"))
+# Free ports by default, so two test runs on one machine never meet; set them to watch a run's servers.
+TEST_RASA_PORT = int(os.environ.get("BOT_TEST_RASA_PORT", "0")) or free_port()
+TEST_ACTIONS_PORT = int(os.environ.get("BOT_TEST_ACTIONS_PORT", "0")) or free_port()
 
 
 @pytest.fixture

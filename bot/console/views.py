@@ -18,6 +18,7 @@ from bot.console import reads
 from bot.console.auth import Agent, csrf_token, end_session, start_session
 from bot.console.canned import canned_replies
 from bot.console.keys import AGENT, DESK, HUB
+from bot.gateway.addresses import client_address
 from bot.gateway.keys import DATABASE, SETTINGS
 from bot.services.assignment import RESOLUTIONS
 from bot.services.login_guard import LoginLimits, log_in
@@ -77,7 +78,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     username = form.get("username", "").strip()
     settings = request.app[SETTINGS]
     limits = LoginLimits(settings.login_max_failures, timedelta(seconds=settings.login_window_seconds))
-    address = request.remote or "unknown"
+    address = client_address(request)
     outcome = await request.app[DATABASE].run(log_in, username, form.get("password", ""), address, limits)
     user = outcome.user
     if outcome.locked_for is not None:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from tests.support import RasaStack
+from tests.support import RasaStack, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling Google, and this machine's
@@ -32,8 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-GATEWAY_PORT = int(os.environ.get("BOT_TEST_GATEWAY_PORT", "18000"))
-SHOP_SITE_PORT = int(os.environ.get("BOT_TEST_SHOP_SITE_PORT", "18001"))
+GATEWAY_PORT = int(os.environ.get("BOT_TEST_GATEWAY_PORT", "0")) or free_port()
+SHOP_SITE_PORT = int(os.environ.get("BOT_TEST_SHOP_SITE_PORT", "0")) or free_port()
 # A shop's own site, elsewhere than the gateway, on the gateway's allow-list. (Served from loopback
 # like the gateway: Chromium refuses a public page's requests to a loopback address.)
 SHOP_SITE = f"http://127.0.0.1:{SHOP_SITE_PORT}"

@@ -13,15 +13,15 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
-from tests.browser.conftest import GATEWAY_PORT, running_gateway
+from tests.browser.conftest import running_gateway
 from tests.browser.test_widget import TURN_MS, chat_log, open_chat, say, sign_in
 from tests.gateway.desk_support import CLOSED, OPEN, quiet_desk
-from tests.support import RasaStack
+from tests.support import RasaStack, free_port
 
 pytestmark = pytest.mark.browser
 
-DESK_PORT = GATEWAY_PORT + 2
-CLOSED_DESK_PORT = GATEWAY_PORT + 3
+DESK_PORT = free_port()
+CLOSED_DESK_PORT = free_port()
 LIVE_MS = 10_000  # a push over the socket: no reload, no polling
 
 

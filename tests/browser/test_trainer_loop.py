@@ -23,14 +23,14 @@ from bot.store.conversations import Message
 from bot.store.db import session_scope
 from bot.training import lifecycle
 from bot.training.rasa_server import RasaServer
-from tests.browser.conftest import GATEWAY_PORT, running_gateway
+from tests.browser.conftest import running_gateway
 from tests.gateway.desk_support import quiet_desk
-from tests.support import RasaStack
+from tests.support import RasaStack, free_port
 from tests.training.conftest import copy_training_files
 
 pytestmark = pytest.mark.browser
 
-TRAINER_PORT = GATEWAY_PORT + 10
+TRAINER_PORT = free_port()
 # The model in the repository reads this as check_points (0.49); it asks where the customer's parcel is.
 MISUNDERSTOOD = "når dukker greiene mine opp i postkassa"
 MEANT = "order_status"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.identity import sign_customer_token
 from bot.store.db import session_scope
 from bot.store.desk import AgentNote
-from bot.store.staff import StaffUser
+from bot.store.staff import LoginFailure, StaffUser
 from tests.gateway.conftest import Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.gateway.console_client import ConsoleClient, queued_ids
 from tests.gateway.desk_support import OPEN, quiet_desk
@@ -140,6 +140,24 @@ async def test_repeated_wrong_passwords_lock_the_account_for_a_while(warm_stack:
         assert "Log in to the console" not in (await client.page("/console/trainer"))[1]
     finally:
         await client.close()
+        await stop_gateway(gateway)
+        quiet_desk()
+
+
+async def test_behind_a_trusted_proxy_failures_count_for_the_forwarded_client(warm_stack: RasaStack) -> None:
+    quiet_desk()
+    gateway = await start_gateway(gateway_settings(warm_stack, clock=OPEN, trusted_proxies=("127.0.0.1",)))
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(gateway.url("/console/login")) as page:
+                token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)
+            form = {"username": "agent.per", "password": "wrong", "csrf_token": token}
+            headers = {"X-Forwarded-For": "1.2.3.4, 203.0.113.7"}  # the first entry is the client's own say
+            async with http.post(gateway.url("/console/login"), data=form, headers=headers) as reply:
+                assert reply.status == 401
+        with session_scope() as session:
+            assert session.scalars(select(LoginFailure.address)).all() == ["203.0.113.7"]
+    finally:
         await stop_gateway(gateway)
         quiet_desk()
 
