@@ -122,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.console.staff_commands import add_commands as add_staff_commands
 
     add_staff_commands(commands)
+    from bot.privacy_commands import add_commands as add_privacy_commands
+
+    add_privacy_commands(commands)
     args, extra = parser.parse_known_args(argv)
     try:
         return _run(args, extra)
@@ -153,6 +156,10 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         from bot.training.commands import run as run_training_command
 
         return run_training_command(args)
+    elif args.command == "privacy":
+        from bot.privacy_commands import run as run_privacy_command
+
+        return run_privacy_command(args)
     elif args.command == "staff":
         from bot.console.staff_commands import run as run_staff_command
 
