@@ -22,7 +22,6 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import aiohttp_session
 from aiohttp import web
@@ -31,6 +30,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from bot.console.keys import AGENT
 from bot.gateway.keys import DATABASE
 from bot.settings import Settings
+from bot.store.models import as_utc
 from bot.store.staff import StaffUser
 
 log = logging.getLogger(__name__)
@@ -122,14 +122,9 @@ def _agent(session: aiohttp_session.Session, user: StaffUser | None) -> Agent | 
     started = session.get("started")
     if not isinstance(started, (int, float)):
         return None
-    if user.sessions_valid_after is not None and started <= _utc(user.sessions_valid_after).timestamp():
+    if user.sessions_valid_after is not None and started <= as_utc(user.sessions_valid_after).timestamp():
         return None  # ended by a log-out, a new password or `staff sign-out`
     return Agent(user.username, user.name, user.role, user.availability)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _wants_page(request: web.Request) -> bool:

@@ -30,7 +30,7 @@ from bot.services.staff import set_availability
 from bot.settings import Settings
 from bot.store.conversations import Conversation, Message
 from bot.store.desk import AgentNote
-from bot.store.models import utcnow
+from bot.store.models import as_utc, utcnow
 from bot.store.transcript import NewMessage
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class Desk:
             {
                 "event": "bot",
                 "text": turn.text,
-                "timestamp": present.as_utc(turn.created_at).timestamp(),
+                "timestamp": as_utc(turn.created_at).timestamp(),
                 "metadata": {"agent": username},
             }
             for turn in turns

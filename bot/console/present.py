@@ -7,7 +7,7 @@ console's script sets it as textContent, so it is never HTML anywhere.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from bot.i18n import tier_name
@@ -15,6 +15,7 @@ from bot.services.customer_card import CustomerCard
 from bot.services.queue import QueueEntry
 from bot.store.conversations import Conversation, Message
 from bot.store.desk import AgentNote, Ticket
+from bot.store.models import as_utc
 
 REASONS = {
     "requested": "Asked for a person",
@@ -25,11 +26,6 @@ REASONS = {
 SIGNALS = {"angry_words": "angry words", "shouting": "shouting", "repeat": "asked the same again"}
 STATES = {"bot": "With the bot", "queued": "In the queue", "agent": "With an agent", "closed": "Closed"}
 LANGUAGES = {"nb": "Norwegian", "en": "English"}
-
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def iso(moment: datetime | None) -> str | None:

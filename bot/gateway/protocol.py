@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.store.conversations import Message
+from bot.store.models import as_utc
 
 MAX_CLIENT_ID_CHARS = 64
 MAX_TOKEN_CHARS = 4096
@@ -117,11 +117,6 @@ def parse_frame(raw: str, max_text_chars: int) -> ClientFrame:
     raise FrameError("bad_frame", "unknown frame type")  # the type itself is the browser's text: not logged
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def welcome_frame(conversation_id: str, state: str) -> dict[str, Any]:
     return {"type": "welcome", "conversation_id": conversation_id, "state": state}
 
@@ -132,7 +127,7 @@ def message_frame(message: Message) -> dict[str, Any]:
         "seq": message.seq,
         "role": message.role,
         "text": message.text,
-        "ts": _utc(message.created_at).isoformat(),
+        "ts": as_utc(message.created_at).isoformat(),
     }
     if message.role == "bot":
         frame["buttons"] = message.buttons or []

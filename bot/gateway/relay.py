@@ -23,7 +23,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.gateway.broker import CONVERSATION, Broker, LocalBroker
@@ -35,6 +35,7 @@ from bot.services import assignment
 from bot.settings import Settings
 from bot.store import feedback, transcript
 from bot.store.conversations import Message
+from bot.store.models import as_utc
 from bot.store.transcript import AnsweredTurn, CustomerTurn, NewMessage, TurnContext
 
 # The customer is done (thanks, goodbye): the widget asks for a rating, once per conversation.
@@ -327,7 +328,7 @@ def message_event(message: Message) -> dict[str, Any]:
         "client_id": message.client_id,
         "author": message.author,
         "language": message.language,
-        "created_at": _utc(message.created_at).isoformat(),
+        "created_at": as_utc(message.created_at).isoformat(),
     }
 
 
@@ -356,12 +357,8 @@ def _earlier_turn(message: AnsweredTurn) -> dict[str, Any]:
     return {
         "text": message.text[:EARLIER_TURN_CHARS],
         "intent": message.intent,
-        "at": _utc(message.created_at).isoformat(),
+        "at": as_utc(message.created_at).isoformat(),
     }
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _split_reply(reply: RasaReply) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -9,7 +9,7 @@ the database applies one UPDATE first, and the other then finds the conversation
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import exists, or_, select, update
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.services.queue import position as queue_position
 from bot.services.staff import available_agents
 from bot.store.conversations import Conversation
-from bot.store.models import HandoffRequest, utcnow
+from bot.store.models import HandoffRequest, as_utc, utcnow
 from bot.store.staff import StaffUser
 
 # How an agent may close a conversation, with the words the console shows.
@@ -159,7 +159,7 @@ def release(
         request.closed_at = now
         request.resolution = resolution
         request.resolution_note = (note or "").strip()[:2000] or None
-        claimed_at = _utc(request.claimed_at)
+        claimed_at = as_utc(request.claimed_at) if request.claimed_at else None
     language = session.execute(select(Conversation.language).where(Conversation.id == conversation_id)).scalar_one()
     return Released(conversation_id, language, to, claimed_at)
 
@@ -223,7 +223,7 @@ def take_back(
     ).scalar()
     claimed_at = None
     if claimed is not None:
-        claimed_at = _utc(claimed.claimed_at)
+        claimed_at = as_utc(claimed.claimed_at) if claimed.claimed_at else None
         claimed.status, claimed.closed_at = "agent_left", now
         # A new request carries why the customer wanted a person (and since when) to the next agent.
         session.add(
@@ -277,9 +277,3 @@ def held_by(session: Session, username: str) -> list[Conversation]:
             .order_by(Conversation.updated_at)
         ).scalars()
     )
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.services.staff import authenticate
-from bot.store.models import utcnow
+from bot.store.models import as_utc, utcnow
 from bot.store.staff import LoginFailure, StaffUser
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def locked_for(
             .order_by(LoginFailure.at.desc())
             .limit(limit)
         ).all()
-        until = _locked_until([_aware(moment) for moment in times], limit, limits.window)
+        until = _locked_until([as_utc(moment) for moment in times], limit, limits.window)
         if until is not None and until > now:
             ends.append(until - now)
     return max(ends) if ends else None
@@ -91,8 +91,3 @@ def log_in(session: Session, username: object, password: object, address: str, l
         return LoginOutcome(None)
     session.execute(delete(LoginFailure).where(LoginFailure.username == _key(username)))
     return LoginOutcome(user)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.conversations import Conversation
-from bot.store.models import Customer, HandoffRequest, LoyaltyAccount, utcnow
+from bot.store.models import Customer, HandoffRequest, LoyaltyAccount, as_utc, utcnow
 
 # Lower is served first; guests count as bronse.
 TIER_RANK = {"gull": 0, "solv": 1, "bronse": 2}
@@ -27,13 +27,6 @@ MINUTES_PER_CONVERSATION = 3
 
 def tier_rank(tier: str | None) -> int:
     return TIER_RANK.get(tier or "", GUEST_RANK)
-
-
-def _utc(moment: datetime | None) -> datetime:
-    # SQLite hands datetimes back without their zone; they were written in UTC.
-    if moment is None:
-        return utcnow()
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,7 @@ def waiting(session: Session) -> list[QueueEntry]:
                 customer_name=name,
                 tier=tier,
                 language=conversation.language,
-                queued_at=_utc(conversation.queued_at or conversation.updated_at),
+                queued_at=as_utc(conversation.queued_at or conversation.updated_at),
                 reason=request.reason if request else "requested",
                 detail=request.detail if request else None,
                 last_message=request.last_message if request else "",

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.settings import get_settings
 from bot.store.conversations import Conversation, InboxDecision, Message
-from bot.store.models import Customer, HandoffRequest
+from bot.store.models import Customer, HandoffRequest, as_utc
 from bot.training.masking import mask_personal_data
 
 REASONS = ("low_confidence", "fallback", "rephrased", "handoff", "rated_low")
@@ -97,10 +97,6 @@ def group_key(text: str) -> str:
     return key.rstrip(" .!?,;:")
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
-
-
 def _misunderstood(message: Message, threshold: float) -> bool:
     return message.intent == FALLBACK_INTENT or (message.confidence is not None and message.confidence < threshold)
 
@@ -137,7 +133,7 @@ def _handoff_message_ids(session: Session, messages: list[Message]) -> set[int]:
     ).all()
     found: set[int] = set()
     for conversation_id, at in handoffs:
-        before = [m for m in messages if m.conversation_id == conversation_id and _aware(m.created_at) <= _aware(at)]
+        before = [m for m in messages if m.conversation_id == conversation_id and as_utc(m.created_at) <= as_utc(at)]
         if before:
             found.add(max(before, key=lambda m: m.seq).id)
     return found
@@ -181,7 +177,7 @@ def inbox_messages(session: Session, filters: InboxFilter = InboxFilter()) -> li
                 intent=message.intent,
                 confidence=message.confidence,
                 reasons=tuple(reasons),
-                created_at=_aware(message.created_at),
+                created_at=as_utc(message.created_at),
                 understood_as=understood_as,
             )
         )

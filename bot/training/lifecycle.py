@@ -26,7 +26,6 @@ import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from bot.store.model_records import (
     mark_live,
     record_by_model_id,
 )
+from bot.store.models import as_utc, utcnow
 from bot.training.evaluation import Verdict, compare, evaluation_steps, read_evaluation, store_evaluation
 from bot.training.progress import Progress, ProgressCallback
 from bot.training.rasa_jobs import RasaJobFailed, Step, StepResult, check_steps, log_tail, run_steps
@@ -65,14 +65,6 @@ class DeployOutcome:
     verdict: Verdict
     deployed: bool
     previous: ModelRecord | None  # the model that was live before
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
 
 
 def _detached(record_id: int, workspace: Workspace) -> ModelRecord:
@@ -114,7 +106,7 @@ def _exclusive(workspace: Workspace, name: str, what: str, wait: bool) -> Iterat
             raise LifecycleError(f"Busy: {holder}. Try again when it has finished.") from None
         try:
             file.truncate(0)
-            file.write(f"{what} (process {os.getpid()}, since {_now():%Y-%m-%d %H:%M:%S} UTC)")
+            file.write(f"{what} (process {os.getpid()}, since {utcnow():%Y-%m-%d %H:%M:%S} UTC)")
             file.flush()
             yield
         finally:
@@ -160,7 +152,7 @@ def current_live(workspace: Workspace | None = None) -> ModelRecord | None:
                 known.name,
                 live.id if live else "none",
             )
-            known.add_note(f"found live on the Rasa server at {_now():%Y-%m-%d %H:%M} UTC")
+            known.add_note(f"found live on the Rasa server at {utcnow():%Y-%m-%d %H:%M} UTC")
             mark_live(session, known)
             return known
         source = find_model_file(served.model_id, workspace.model_search_dirs)
@@ -170,7 +162,7 @@ def current_live(workspace: Workspace | None = None) -> ModelRecord | None:
                 f"{', '.join(str(d) for d in workspace.model_search_dirs)}; can't score or keep it."
             )
         workspace.models_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{_now():%Y%m%d-%H%M%S}-adopted-{secrets.token_hex(3)}.tar.gz"
+        name = f"{utcnow():%Y%m%d-%H%M%S}-adopted-{secrets.token_hex(3)}.tar.gz"
         shutil.copy2(source, workspace.models_dir / name)
         record = ModelRecord(
             name=name,
@@ -314,7 +306,7 @@ def train_candidate(
     live = _live_or_none(workspace) if (evaluate or finetune) else None
     fingerprint = workspace.test_set_fingerprint()
     with _exclusive(workspace, "train", f"{trained_by} is training a model", wait=False):
-        stem = f"{_now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        stem = f"{utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         model = workspace.models_dir / f"{stem}.tar.gz"
         log_file = workspace.models_dir / f"{stem}.log"
         data_fingerprint = workspace.data_fingerprint()
@@ -458,7 +450,7 @@ def deploy(
             stored = get_record(session, record.id)
             assert stored is not None
             stored.status = REFUSED
-            stored.add_note(f"{_now():%Y-%m-%d %H:%M} UTC refused: {'; '.join(verdict.reasons)}")
+            stored.add_note(f"{utcnow():%Y-%m-%d %H:%M} UTC refused: {'; '.join(verdict.reasons)}")
         progress.report("refused", 1, f"model {record.id} stays out: {'; '.join(verdict.reasons)}")
         return DeployOutcome(_detached(record.id, workspace), verdict, deployed=False, previous=live)
     with _exclusive(workspace, "deploy", f"putting model {record.id} live", wait=True):
@@ -513,7 +505,7 @@ def rollback(
             stored = get_record(session, record.id)
             assert stored is not None
             mark_live(session, stored)
-            stored.add_note(f"{_now():%Y-%m-%d %H:%M} UTC rolled back to (was: {live.id if live else '-'})")
+            stored.add_note(f"{utcnow():%Y-%m-%d %H:%M} UTC rolled back to (was: {live.id if live else '-'})")
     progress.report("done", 1, f"model {record.id} is live again")
     return _detached(record.id, workspace)
 
@@ -532,15 +524,15 @@ def describe(record: ModelRecord) -> dict[str, Any]:
         "name": record.name,
         "path": record.path,
         "status": record.status,
-        "created_at": _aware(record.created_at).isoformat() if record.created_at else None,
+        "created_at": as_utc(record.created_at).isoformat() if record.created_at else None,
         "trained_by": record.trained_by,
         "training_seconds": record.training_seconds,
         "finetuned_from": record.finetuned_from,
         "nlu": record.nlu_scores or {},
         "conversations": {"passed": record.conversations_passed, "failed": record.conversations_failed},
-        "evaluated_at": _aware(record.evaluated_at).isoformat() if record.evaluated_at else None,
+        "evaluated_at": as_utc(record.evaluated_at).isoformat() if record.evaluated_at else None,
         "evaluation_seconds": record.evaluation_seconds,
-        "live_since": _aware(record.live_since).isoformat() if record.live_since else None,
+        "live_since": as_utc(record.live_since).isoformat() if record.live_since else None,
         "notes": record.notes,
     }
 
@@ -558,7 +550,7 @@ def serving_model(fallback: Path | None, workspace: Workspace | None = None) -> 
         return fallback
     if live is None or live.live_since is None or not Path(live.path).exists():
         return fallback
-    if fallback is not None and fallback.stat().st_mtime > _aware(live.live_since).timestamp():
+    if fallback is not None and fallback.stat().st_mtime > as_utc(live.live_since).timestamp():
         log.info("%s is newer than the live model %s: serving it", fallback.name, live.name)
         return fallback
     return Path(live.path)
