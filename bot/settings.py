@@ -82,11 +82,11 @@ class Settings:
     # queue (or to the bot when no one can take over). Well above the 2-minute presence window, so a
     # reload or a short network drop never takes a chat away.
     agent_gone_seconds: float = field(default_factory=lambda: _env_float("BOT_AGENT_GONE_SECONDS", 300.0))
-    # The console's brake on password guessing (bot/services/login_guard.py): this many failed log-ins
-    # for a username within the window lock it until the oldest of them is older than the window.
     # Addresses of reverse proxies in front of the gateway (comma-separated IPs): for a request from one
     # of them, the client is the last address in X-Forwarded-For that is not a proxy. Empty: the peer.
     trusted_proxies: tuple[str, ...] = field(default_factory=lambda: _env_list("BOT_TRUSTED_PROXIES"))
+    # The console's brake on password guessing (bot/services/login_guard.py): this many failed log-ins
+    # for a username within the window lock it until the oldest of them is older than the window.
     login_max_failures: int = field(default_factory=lambda: _env_int("BOT_LOGIN_MAX_FAILURES", 5))
     login_window_seconds: float = field(default_factory=lambda: _env_float("BOT_LOGIN_WINDOW_SECONDS", 900.0))
     # 2 000 characters fit in 16 KiB even when every one is a JSON escape (6 bytes) or a 4-byte emoji.

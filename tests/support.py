@@ -28,6 +28,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def run_bot(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` as an operator runs it: this run's environment (its databases) plus `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=PROJECT_ROOT, env={**os.environ, **env}, input=stdin,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
 def rasa_admin_token(secret: str) -> str:
     return jwt.encode({"user": {"username": "tests", "role": "admin"}}, secret, algorithm="HS256")
 

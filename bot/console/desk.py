@@ -109,7 +109,9 @@ class Desk:
         if released is None:
             return False
         log.info("conversation %s: handed back to the bot by %s", conversation_id, agent.username)
-        await self._after_release(agent, released, "agent_handed_back")
+        await self._after_release(
+            agent.username, released, text("agent_handed_back", released.language, agent=agent.name)
+        )
         return True
 
     async def close(self, agent: Agent, conversation_id: str, resolution: str, note: str | None) -> bool:
@@ -117,7 +119,7 @@ class Desk:
         if released is None:
             return False
         log.info("conversation %s: closed by %s (%s)", conversation_id, agent.username, resolution)
-        await self._after_release(agent, released, "agent_closed")
+        await self._after_release(agent.username, released, text("agent_closed", released.language, agent=agent.name))
         closed = ClosedConversation(conversation_id, released.language, agent.username, resolution)
         for hook in self.close_hooks:
             try:
@@ -156,23 +158,19 @@ class Desk:
                 conversation_id, username, self._settings.agent_gone_seconds, left.state,
             )  # fmt: skip
             key = "agent_left_queued" if left.state == "queued" else "agent_left_bot"
-            line = text(key, left.language, agent=left.agent_name, place=left.place)
-            await self._relay.append(conversation_id, [NewMessage(role="system", text=line, language=left.language)])
-            self._relay.typing(conversation_id, "agent", False)
-            self._relay.state_changed(conversation_id, left.state)
-            await self._tell_rasa(username, conversation_id, left.claimed_at)
+            await self._after_release(username, left, text(key, left.language, agent=left.agent_name, place=left.place))
             taken.append(left)
-        if taken:
-            self._hub.desk_changed()
         return taken
 
     # --- helpers ---------------------------------------------------------------------------------
-    async def _after_release(self, agent: Agent, released: Released, say: str) -> None:
-        await self._say(released.conversation_id, say, released.language, agent)
-        self._relay.typing(released.conversation_id, "agent", False)
-        self._relay.state_changed(released.conversation_id, released.state)
+    async def _after_release(self, username: str, released: Released, line: str) -> None:
+        """The agent let go (or went away): tell the customer, their widget, every console, and Rasa."""
+        conversation_id, language = released.conversation_id, released.language
+        await self._relay.append(conversation_id, [NewMessage(role="system", text=line, language=language)])
+        self._relay.typing(conversation_id, "agent", False)
+        self._relay.state_changed(conversation_id, released.state)
         self._hub.desk_changed()
-        await self._tell_rasa(agent.username, released.conversation_id, released.claimed_at)
+        await self._tell_rasa(username, conversation_id, released.claimed_at)
 
     async def _say(self, conversation_id: str, key: str, language: str, agent: Agent) -> None:
         line = text(key, language, agent=agent.name)

@@ -22,7 +22,7 @@ from bot.gateway.addresses import client_address
 from bot.gateway.keys import DATABASE, SETTINGS
 from bot.services.assignment import RESOLUTIONS
 from bot.services.login_guard import LoginLimits, log_in
-from bot.services.staff import set_availability, sign_out_everywhere
+from bot.services.staff import sign_out_everywhere
 from bot.store.staff import AVAILABILITY
 
 log = logging.getLogger(__name__)
@@ -102,8 +102,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     agent = _agent(request)
-    await request.app[DATABASE].run(set_availability, agent.username, "away")
-    # Every session of this user ends, not only this cookie: a copy of it is worthless from now on.
+    # Away, and every session of this user ends, not only this cookie: a copy of it is worthless now.
     await request.app[DATABASE].run(sign_out_everywhere, agent.username)
     await end_session(request)
     request.app[HUB].logged_out(agent.username)

@@ -120,6 +120,25 @@ def claim(session: Session, conversation_id: str, username: str) -> ClaimOutcome
     return ClaimOutcome(won, row.state, row.agent_username, row.name)
 
 
+def _let_go(session: Session, conversation_id: str, username: str, **values: object) -> bool:
+    """The conversation leaves this agent (one conditional UPDATE); False if they don't have it."""
+    held = (Conversation.id == conversation_id, Conversation.state == "agent", Conversation.agent_username == username)
+    return _conditional(session, update(Conversation).where(*held).values(agent_username=None, **values)) == 1
+
+
+def _claim_of(session: Session, conversation_id: str, username: str) -> HandoffRequest | None:
+    """The handoff request this agent claimed for the conversation (the newest)."""
+    return session.execute(
+        select(HandoffRequest)
+        .where(
+            HandoffRequest.conversation_id == conversation_id,
+            HandoffRequest.status == "claimed",
+            HandoffRequest.agent_username == username,
+        )
+        .order_by(HandoffRequest.claimed_at.desc())
+    ).scalar()
+
+
 def release(
     session: Session,
     conversation_id: str,
@@ -132,27 +151,9 @@ def release(
     if to == "closed" and resolution not in RESOLUTIONS:
         raise ValueError(f"resolution must be one of {tuple(RESOLUTIONS)}")
     now = utcnow()
-    released = _conditional(
-        session,
-        update(Conversation)
-        .where(
-            Conversation.id == conversation_id,
-            Conversation.state == "agent",
-            Conversation.agent_username == username,
-        )
-        .values(state=to, agent_username=None, queued_at=None, updated_at=now),
-    )
-    if released != 1:
+    if not _let_go(session, conversation_id, username, state=to, queued_at=None, updated_at=now):
         return None
-    request = session.execute(
-        select(HandoffRequest)
-        .where(
-            HandoffRequest.conversation_id == conversation_id,
-            HandoffRequest.status == "claimed",
-            HandoffRequest.agent_username == username,
-        )
-        .order_by(HandoffRequest.claimed_at.desc())
-    ).scalar()
+    request = _claim_of(session, conversation_id, username)
     claimed_at = None
     if request is not None:
         request.status = "handed_back" if to == "bot" else "closed"
@@ -165,16 +166,13 @@ def release(
 
 
 @dataclass(frozen=True)
-class LeftBehind:
-    """A conversation taken back from an agent who went away without letting go of it."""
+class LeftBehind(Released):
+    """A conversation taken back from an agent who went away without letting go of it; its state is
+    "queued" when someone else can take over now, else "bot"."""
 
-    conversation_id: str
-    language: str
     agent_username: str
     agent_name: str
-    state: str  # "queued" when someone else can take over now, else "bot"
     place: int  # in the queue, when queued
-    claimed_at: datetime | None
 
 
 def held_by_absent_agents(session: Session, gone_since: datetime) -> list[tuple[str, str]]:
@@ -200,27 +198,9 @@ def take_back(
     others = [agent for agent in available_agents(session, gone_since) if agent.username != username]
     can_join = in_hours and bool(others)
     to = "queued" if can_join else "bot"
-    moved = _conditional(
-        session,
-        update(Conversation)
-        .where(
-            Conversation.id == conversation_id,
-            Conversation.state == "agent",
-            Conversation.agent_username == username,
-        )
-        .values(state=to, agent_username=None, updated_at=now),
-    )
-    if moved != 1:
+    if not _let_go(session, conversation_id, username, state=to, updated_at=now):
         return None
-    claimed = session.execute(
-        select(HandoffRequest)
-        .where(
-            HandoffRequest.conversation_id == conversation_id,
-            HandoffRequest.status == "claimed",
-            HandoffRequest.agent_username == username,
-        )
-        .order_by(HandoffRequest.claimed_at.desc())
-    ).scalar()
+    claimed = _claim_of(session, conversation_id, username)
     claimed_at = None
     if claimed is not None:
         claimed_at = as_utc(claimed.claimed_at) if claimed.claimed_at else None
@@ -242,7 +222,7 @@ def take_back(
     conversation = session.get(Conversation, conversation_id)
     name = session.execute(select(StaffUser.name).where(StaffUser.username == username)).scalar() or username
     place = queue_position(session, conversation_id, conversation.customer_id) if can_join else 0
-    return LeftBehind(conversation_id, conversation.language, username, name, to, place, claimed_at)
+    return LeftBehind(conversation_id, conversation.language, to, claimed_at, username, name, place)
 
 
 def holds(session: Session, conversation_id: str, username: str) -> bool:

@@ -96,11 +96,12 @@ def set_password(session: Session, username: str, password: str) -> None:
 
 
 def sign_out_everywhere(session: Session, username: str) -> bool:
-    """End every console session of this user (log-out, a lost laptop); False if there is no such user."""
+    """End every console session of this user (log-out, a lost laptop), who is then away and takes no
+    chats; False if there is no such user."""
     changed = session.execute(
         update(StaffUser)
         .where(StaffUser.username == username)
-        .values(sessions_valid_after=utcnow())
+        .values(sessions_valid_after=utcnow(), availability="away")
         .execution_options(synchronize_session=False)
     ).rowcount
     return changed == 1

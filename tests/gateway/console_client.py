@@ -27,20 +27,27 @@ class ConsoleClient:
     frames: list[Frame] = field(default_factory=list)
 
     @classmethod
-    async def logged_in(cls, base: str, username: str) -> ConsoleClient:
+    def anonymous(cls, base: str) -> ConsoleClient:
+        """A browser at the console, not logged in yet."""
         # The gateway is on 127.0.0.1: aiohttp keeps cookies for IP addresses only when told to.
-        client = cls(base.rstrip("/"), aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)))
+        return cls(base.rstrip("/"), aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)))
+
+    @classmethod
+    async def logged_in(cls, base: str, username: str) -> ConsoleClient:
+        client = cls.anonymous(base)
         await client.log_in(username, PASSWORDS[username])
         return client
 
     def url(self, path: str) -> str:
         return self.base + path
 
-    async def log_in(self, username: str, password: str) -> aiohttp.ClientResponse:
+    async def log_in(
+        self, username: str, password: str, headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
         async with self.http.get(self.url("/console/login")) as page:
             token = _CSRF_FIELD.search(await page.text()).group(1)  # type: ignore[union-attr]
         form = {"username": username, "password": password, "csrf_token": token}
-        response = await self.http.post(self.url("/console/login"), data=form, allow_redirects=False)
+        response = await self.http.post(self.url("/console/login"), data=form, headers=headers, allow_redirects=False)
         if response.status == 303:
             async with self.http.get(self.url("/console")) as dashboard:
                 found = _CSRF_META.search(await dashboard.text())

@@ -100,7 +100,7 @@ async def test_a_trainer_is_not_an_agent(desk: Gateway) -> None:
 
 
 async def test_a_wrong_password_gets_no_session(desk: Gateway) -> None:
-    client = ConsoleClient(desk.url("/").rstrip("/"), aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)))
+    client = ConsoleClient.anonymous(desk.url("/"))
     try:
         reply = await client.log_in("agent.anne", "not-her-password")
         assert reply.status == 401 and "Wrong username or password" in await reply.text()
@@ -115,9 +115,7 @@ async def test_repeated_wrong_passwords_lock_the_account_for_a_while(warm_stack:
     gateway = await start_gateway(
         gateway_settings(warm_stack, clock=OPEN, login_max_failures=3, login_window_seconds=4.0)
     )
-    client = ConsoleClient(
-        gateway.url("/").rstrip("/"), aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    )
+    client = ConsoleClient.anonymous(gateway.url("/"))
     try:
         for _ in range(3):
             reply = await client.log_in("trainer.tor", "one-more-guess")
@@ -129,9 +127,7 @@ async def test_repeated_wrong_passwords_lock_the_account_for_a_while(warm_stack:
         assert 1 <= int(reply.headers["Retry-After"]) <= 4
         assert "Log in to the console" in (await client.page("/console"))[1]
         # Someone else at the same address is not locked out.
-        other = ConsoleClient(
-            gateway.url("/").rstrip("/"), aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        )
+        other = ConsoleClient.anonymous(gateway.url("/"))
         assert (await other.log_in("agent.per", "demo-agent")).status == 303
         await other.close()
         # When the window has passed, the right password works again.
@@ -148,13 +144,10 @@ async def test_behind_a_trusted_proxy_failures_count_for_the_forwarded_client(wa
     quiet_desk()
     gateway = await start_gateway(gateway_settings(warm_stack, clock=OPEN, trusted_proxies=("127.0.0.1",)))
     try:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            async with http.get(gateway.url("/console/login")) as page:
-                token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text()).group(1)
-            form = {"username": "agent.per", "password": "wrong", "csrf_token": token}
-            headers = {"X-Forwarded-For": "1.2.3.4, 203.0.113.7"}  # the first entry is the client's own say
-            async with http.post(gateway.url("/console/login"), data=form, headers=headers) as reply:
-                assert reply.status == 401
+        client = ConsoleClient.anonymous(gateway.url("/"))
+        headers = {"X-Forwarded-For": "1.2.3.4, 203.0.113.7"}  # the first entry is the client's own say
+        assert (await client.log_in("agent.per", "wrong", headers=headers)).status == 401
+        await client.close()
         with session_scope() as session:
             assert session.scalars(select(LoginFailure.address)).all() == ["203.0.113.7"]
     finally:

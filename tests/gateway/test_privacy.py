@@ -5,33 +5,26 @@ database and from Rasa's tracker store, and leaves other customers and the shop'
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from bot.identity import sign_customer_token
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import get_settings
 from bot.store.conversations import Conversation, Message
 from bot.store.db import session_scope
 from bot.store.models import HandoffRequest, Order, utcnow
 from tests.gateway.conftest import Gateway
 from tests.gateway.widget_client import WidgetClient
+from tests.support import run_bot
 
 pytestmark = pytest.mark.server
 
 
 def privacy(*args: str) -> subprocess.CompletedProcess[str]:
-    settings = get_settings()
-    env = {**os.environ, "BOT_DATABASE_URL": settings.database_url,
-           "BOT_TRACKER_DATABASE_URL": settings.tracker_database_url}  # fmt: skip
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "privacy", *args], cwd=PROJECT_ROOT, env=env,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    return run_bot("privacy", *args)  # on this run's databases (tests/conftest.py)
 
 
 def tracker_events(conversation_id: str) -> int:

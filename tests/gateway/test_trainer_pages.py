@@ -84,7 +84,7 @@ def rated_conversation(text: str, rating: int) -> int:
 
 
 async def trainer_client(base: str) -> tuple[ConsoleClient, str]:
-    client = ConsoleClient(base, aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)))
+    client = ConsoleClient.anonymous(base)
     response = await client.log_in("trainer.tor", "demo-trainer")
     assert response.status == 303 and response.headers["Location"] == "/console/trainer"
     status, page = await client.page("/console/trainer")

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 
-from bot.settings import PROJECT_ROOT, get_settings
 from bot.store.conversations import Conversation, Message
 from bot.store.db import create_schema, session_scope
 from bot.training.workspace import Workspace
+from tests.support import run_bot
 from tests.training.conftest import git
 
 
 def bot(workspace: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BOT_TRAINING_ROOT": str(workspace.root), "BOT_DATABASE_URL": get_settings().database_url}
-    command = [sys.executable, "-m", "bot", "inbox", *args]
-    return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return run_bot("inbox", *args, BOT_TRAINING_ROOT=str(workspace.root))
 
 
 def fallback_message(text: str, language: str) -> int:

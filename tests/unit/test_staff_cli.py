@@ -13,7 +13,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from bot.store.seed import seed_demo
-from tests.support import free_port
+from tests.support import free_port, run_bot
 
 PRODUCTION = {
     "BOT_ENV": "production",
@@ -31,11 +31,7 @@ def database(tmp_path: Path) -> str:
 
 
 def bot(database: str, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "BOT_DATABASE_URL": database, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=PROJECT_ROOT, env=environment, input=stdin,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    return run_bot(*args, stdin=stdin, BOT_DATABASE_URL=database, **(env or {}))
 
 
 def test_add_list_password_and_sign_out(database: str) -> None:
