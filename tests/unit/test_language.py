@@ -1,24 +1,171 @@
-"""The conversation's language: the page's guess first, switched only on clear evidence."""
+"""The conversation's language: kept unless a message is clearly in another one (bot/language.py)."""
+
+from __future__ import annotations
+
+import itertools
 
 import pytest
 
-from bot.language import choose_language
+from bot.language import LANGUAGES, choose_language, detect_language
+
+# Messages of 3+ words that a reader of the language would place at once.
+CLEAR = {
+    "nb": [
+        "hvor er pakken min, jeg bestilte den forrige uke",
+        "jeg vil gjerne returnere skoene fordi de er for små",
+        "hei, jeg har ikke fått pakken min ennå",
+    ],
+    "sv": [
+        "var är mitt paket, jag beställde förra veckan",
+        "jag vill returnera skorna eftersom de är för små",
+        "vad kostar frakten om jag beställer två jackor",
+    ],
+    "da": [
+        "hvornår kommer min pakke, jeg har ventet længe",
+        "hej, jeg har ikke modtaget min pakke endnu",
+        "hvad koster fragten hvis jeg bestiller to jakker",
+    ],
+    "en": [
+        "where is my parcel, I ordered it last week",
+        "I want to return the shoes because they are too small",
+        "what does shipping cost if I order two jackets",
+    ],
+}
+
+# One- and two-word answers: the same or nearly the same in several of the languages.
+SHORT = {
+    "nb": ["ja", "nei takk", "tusen takk", "ok", "hei", "flott"],
+    "sv": ["ja tack", "nej tack", "hej", "tack", "toppen"],
+    "da": ["ja tak", "mange tak", "hej", "nej", "fint"],
+    "en": ["yes please", "thanks", "ok", "no thanks", "hello", "perfect"],
+}
 
 
 @pytest.mark.parametrize(
-    ("text", "current", "page", "expected"),
+    ("text", "current"),
+    [(text, current) for texts in SHORT.values() for text in texts for current in LANGUAGES],
+)
+def test_one_or_two_words_never_switch(text: str, current: str) -> None:
+    assert choose_language(text, current, current) == current
+    assert choose_language(text, current, "nb") == current  # the conversation's language beats the page's
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "current"),
     [
-        ("Where is my order?", None, "nb", "en"),  # clear English on a Norwegian page
-        ("hvor er pakken min", "en", None, "nb"),  # clear Norwegian in an English conversation
-        ("hello", None, "nb", "nb"),  # one word is weak evidence: keep the page's language
-        ("ok", "en", "nb", "en"),  # nothing to go on: keep the conversation's language
-        ("10234", "en", None, "en"),
-        ("Hvornår kommer min pakke?", "nb", None, "nb"),  # Danish stays in the Scandinavian answer
-        ("takk", "en", None, "en"),
-        ("hei", None, None, "nb"),
-        ("I want to return my boots", None, "sv", "en"),  # unsupported page language falls back
-        ("", None, "en", "en"),
+        (text, language, current)
+        for language, texts in CLEAR.items()
+        for text in texts
+        for current in LANGUAGES
+        if current != language
     ],
 )
-def test_choose_language(text: str, current: str | None, page: str | None, expected: str) -> None:
-    assert choose_language(text, current, page) == expected
+def test_a_clear_message_switches_from_any_language(text: str, language: str, current: str) -> None:
+    assert choose_language(text, current, current) == language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [(language, text) for language, texts in CLEAR.items() for text in texts]
+)
+def test_a_clear_message_keeps_its_own_language(language: str, text: str) -> None:
+    assert choose_language(text, language, "nb") == language
+    assert detect_language(text)[0] == language
+
+
+@pytest.mark.parametrize(
+    "text", ["shipping to Japan?", "check order 123456 status", "do you ship abroad?", "can I return these?"]
+)
+@pytest.mark.parametrize("current", [None, "nb"])
+def test_a_short_english_question_on_a_norwegian_page_switches(text: str, current: str | None) -> None:
+    assert choose_language(text, current, "nb") == "en"
+
+
+@pytest.mark.parametrize(
+    "text", ["kor er pakken min, eg har venta lenge", "eg vil byte storleik på jakka", "kvifor har de ikkje svart meg"]
+)
+@pytest.mark.parametrize("current", LANGUAGES)
+def test_nynorsk_is_norwegian(text: str, current: str) -> None:
+    assert choose_language(text, current, current) == "nb"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10234",
+        "#55102",
+        "ordre 10234",
+        "kari.nordmann@example.no",
+        "kari.nordmann@example.no 10234",
+        "https://tindra.example/ordre/10234",
+        "10234 55102 77461 2026-11-03",
+    ],
+)
+@pytest.mark.parametrize("current", LANGUAGES)
+def test_order_numbers_and_emails_are_no_evidence(text: str, current: str) -> None:
+    assert choose_language(text, current, current) == current
+
+
+def test_digits_and_emails_do_not_count_as_words() -> None:
+    # Three tokens, but only two words: a short answer, kept.
+    assert choose_language("order 10234 please", "nb", "nb") == "nb"
+    # An English address in a Norwegian sentence is no English evidence.
+    assert choose_language("min e-post er james.w@example.com", "nb", "nb") == "nb"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t ",
+        "🙂",
+        "👍👍👍 🙂 🎉🎉",
+        "\x00\x01\x02binary\xff\xfe data with some words in it",
+        bytes(range(256)).decode("latin-1"),
+        "ab" * 500_000,
+        "🙂 " * 300_000,
+        "\ufffd\ufffd hei hvordan går det med dere",
+    ],
+)
+@pytest.mark.parametrize("current", LANGUAGES)
+def test_odd_input_keeps_the_current_language(text: str, current: str) -> None:
+    assert choose_language(text, current, current) == current
+
+
+@pytest.mark.parametrize("text", [None, b"where is my parcel, I ordered it last week", 12345])
+def test_a_message_that_is_not_text_keeps_the_current_language(text: object) -> None:
+    assert choose_language(text, "sv", "nb") == "sv"  # type: ignore[arg-type]
+
+
+def test_nothing_to_go_on_gives_the_page_then_the_default() -> None:
+    assert choose_language("hei", None, "en") == "en"
+    assert choose_language("hei", None, None) == "nb"
+    assert choose_language("hei", None, None, default="sv") == "sv"
+    assert choose_language("hei", None, "de") == "nb"  # a page language we do not serve
+    assert choose_language("hei", "fr", None, default="xx") == "nb"
+
+
+def test_a_signed_in_customers_language_is_the_first_guess() -> None:
+    assert choose_language("ok", None, "nb", customer_language="sv") == "sv"
+    assert choose_language("ok", "da", "nb", customer_language="sv") == "da"  # the conversation's comes first
+    assert choose_language("where is my parcel, I ordered it last week", None, "nb", customer_language="sv") == "en"
+
+
+def test_scandinavian_that_could_be_either_goes_to_the_shops_language() -> None:
+    ambiguous = "kan jeg bytte størrelse"  # Bokmål and Danish alike
+    assert choose_language(ambiguous, "en", "en") == "nb"
+    assert choose_language(ambiguous, "en", "en", default="da") == "da"
+    assert choose_language(ambiguous, "da", "da") == "da"  # and never a reason to leave Danish
+
+
+def test_detect_language_gives_a_margin_or_nothing() -> None:
+    language, margin = detect_language("var är mitt paket, jag beställde förra veckan")
+    assert language == "sv"
+    assert margin > 5
+    assert detect_language("10234") == (None, 0.0)
+    assert detect_language("") == (None, 0.0)
+
+
+def test_every_language_pair_is_covered() -> None:
+    pairs = {(a, b) for a, b in itertools.permutations(LANGUAGES, 2)}
+    covered = {(current, language) for language in CLEAR for current in LANGUAGES if current != language}
+    assert covered == pairs
