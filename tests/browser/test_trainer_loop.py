@@ -31,8 +31,9 @@ from tests.training.conftest import copy_training_files
 pytestmark = pytest.mark.browser
 
 TRAINER_PORT = free_port()
-# The model in the repository reads this as check_points (0.49); it asks where the customer's parcel is.
-MISUNDERSTOOD = "når dukker greiene mine opp i postkassa"
+# Slang the model in the repository gets wrong (faq_opening_hours 0.43; with the word and character
+# counts alone, check_points); it asks when the customer's things arrive.
+MISUNDERSTOOD = "når får jeg kloa i greiene"
 MEANT = "order_status"
 TURN_MS = 30_000
 RETRAIN_MS = 400_000  # training (~40-60 s) and scoring candidate and live model (~25 s each), under load
