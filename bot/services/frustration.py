@@ -95,6 +95,7 @@ QUESTION_INTENTS = frozenset(
         "order_status",
         "check_points",
         "start_return",
+        "refund_status",
         "out_of_scope",
         "faq_cancellation",
         "faq_returns",

@@ -30,7 +30,7 @@ MAX_EXAMPLE_CHARS = 500
 ENTITIES = ("order_id", "email")
 # Intents whose 4-6 digit numbers are order numbers, annotated as docs/intents.md asks. Elsewhere a number
 # is left alone ("how many points for a 1000 kr purchase").
-ORDER_INTENTS = frozenset({"order_status", "inform", "start_return", "complaint", "faq_cancellation"})
+ORDER_INTENTS = frozenset({"order_status", "inform", "start_return", "complaint", "faq_cancellation", "refund_status"})
 
 # [value](entity), [value](entity:synonym) or [value]{"entity": ...}: Rasa's entity markup.
 ENTITY_MARKUP = re.compile(r"\[(?P<value>[^\]]+)\](?:\((?P<name>[^)]+)\)|(?P<json>\{[^}]*\}))")
