@@ -16,7 +16,7 @@ from bot.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
 log = logging.getLogger("bot")
 
 # Everything a trained model depends on; a change in any of these means a new model.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu")  # bot/nlu: our own NLU components
 FINGERPRINT_FILE = PROJECT_ROOT / "models" / ".fingerprint"
 
 
@@ -39,7 +39,11 @@ def training_fingerprint() -> str:
     digest = hashlib.sha256()
     for name in TRAINING_INPUTS:
         path = PROJECT_ROOT / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             digest.update(str(file.relative_to(PROJECT_ROOT)).encode())
             digest.update(file.read_bytes())
@@ -110,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("up", help="run the action server, Rasa and the gateway together until Ctrl-C")
     # bench/ parses its own options (--quick, ...): nothing of it is imported unless it runs.
     commands.add_parser("bench", help="benchmark the real service on ports of its own (bench/)", add_help=False)
+    commands.add_parser(
+        "nlu-bench", help="the NLU pipeline beside a TF-IDF baseline on public and own sets", add_help=False
+    )
     token = commands.add_parser("token", help="sign a demo customer token (development only)")
     token.add_argument("customer_id")
     token.add_argument("--ttl", type=int, default=3600)
@@ -172,6 +179,10 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         from bench.cli import main as bench_main
 
         return bench_main(extra, prog="python -m bot bench")
+    elif args.command == "nlu-bench":
+        from bench.nlu import main as nlu_bench_main
+
+        return nlu_bench_main(extra)
     elif args.command == "up":
         from bot.supervisor import run_all
 

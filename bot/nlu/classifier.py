@@ -6,6 +6,12 @@ has never seen ("asdkjh", "😀😀😀", "10A34"): the class prior wins. This s
 matrix, and scales confidences by how much of the message is known, so that unknown text falls
 below FallbackClassifier's threshold and the customer is asked to rephrase.
 
+Two settings Rasa's classifier lacks: `C` (inverse regularisation strength; Rasa fixes sklearn's 1.0) and
+`normalize_sparse`, which scales each sparse featurizer's row (word counts, character n-gram counts) to
+unit length. Raw character n-gram counts grow with the message's length and would drown a dense sentence
+embedding of unit length; normalised, the blocks can be weighed against each other (the embedding's
+`scale`). Both chosen on a validation split (README, "NLU: measured").
+
 When Rasa fine-tunes a model (`rasa train --finetune`, what the trainers' retrain runs), the fit starts
 from the previous model's coefficients instead of zeros. The problem is convex, so it ends at the same
 optimum, in fewer iterations (measured in docs/model-lifecycle.md). Rasa's featurizers only append to
@@ -31,6 +37,7 @@ from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, INTENT, I
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack, vstack
+from sklearn.preprocessing import normalize
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +55,13 @@ def words(text: str) -> set[str]:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class GuardedIntentClassifier(LogisticRegressionClassifier):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0, "normalize_sparse": False}
+
     def __init__(self, config: dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
+        self.clf.set_params(C=float(self.config["C"]))
         self.vocabulary: frozenset[str] = frozenset()
         self.layout: Layout = []
         self.warm_started_from: int | None = None  # iterations of the previous fit, when warm-started
@@ -148,6 +160,8 @@ class GuardedIntentClassifier(LogisticRegressionClassifier):
             # Ragged or featureless: Rasa's own way, and its errors.
             return super()._create_X(messages).tocsr(), []
         blocks = [vstack([row[i] for row in sparse_rows]) for i in range(len(sparse_rows[0]))]
+        if self.config["normalize_sparse"]:
+            blocks = [normalize(block, copy=False) for block in blocks]
         blocks += [csr_matrix(np.vstack([row[i] for row in dense_rows])) for i in range(len(dense_rows[0]))]
         # float64 as in Rasa's version, where every row is stacked with a float64 csr_matrix([]).
         return hstack(blocks, format="csr", dtype="float64"), list(layouts.pop())
