@@ -23,7 +23,7 @@ from bot.store.db import session_scope
 from bot.store.queries import get_customer
 
 _REASON_BY_INTENT = {"request_human": "requested", "complaint": "complaint", "nlu_fallback": "misunderstood"}
-FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_ACTION = "action_fallback"
 TICKET_FORM = "ticket_form"
 
 
@@ -100,25 +100,38 @@ class ActionHandoff(SupportAction):
 
 
 def misunderstood_in_a_row(tracker: Tracker) -> int:
-    """How many of the latest user messages, counting back from now, NLU could not place."""
-    count = 0
+    """How many of the customer's latest messages in a row the bot could not place, this one included.
+
+    A message counts when action_fallback answered it (NLU's fallback, or a guess too unsure for any
+    rule), not by NLU's label: a message NLU could not name but a form took as its answer ("ullundertøy"
+    for the item question), or a yes to the question just asked, breaks the run.
+    """
+    count = 1  # this message: action_fallback is answering it now
+    answered_by_fallback = False
+    seen_latest = False
     for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        if (event.get("parse_data", {}).get("intent") or {}).get("name") != FALLBACK_INTENT:
-            break
-        count += 1
+        kind = event.get("event")
+        if kind == "action" and event.get("name") == FALLBACK_ACTION:
+            answered_by_fallback = True
+        elif kind == "user":
+            if seen_latest and not answered_by_fallback:
+                break
+            count += int(seen_latest)
+            seen_latest, answered_by_fallback = True, False
     return count
 
 
 class ActionFallback(SupportAction):
-    """First misunderstanding: ask to rephrase, with the main topics. Second in a row: a person."""
+    """First misunderstanding: ask to rephrase (inside a form, the form asks its question again). Second
+    in a row: a person."""
 
     def name(self) -> str:
-        return "action_fallback"
+        return FALLBACK_ACTION
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         if misunderstood_in_a_row(tracker) >= 2:
             return hand_over(dispatcher, tracker, "misunderstood")
-        dispatcher.utter_message(response="utter_rephrase")
+        # Inside a form Rasa's rules go back to it, and it asks its question again: no topic menu then.
+        in_a_form = bool((tracker.active_loop or {}).get("name"))
+        dispatcher.utter_message(response="utter_rephrase_form_answer" if in_a_form else "utter_rephrase")
         return []

@@ -82,7 +82,8 @@ def user(intent: str) -> dict:
 
 async def test_second_misunderstanding_in_a_row_hands_over() -> None:
     once = make_tracker("qwe", intent="nlu_fallback", events=[user("greet"), user("nlu_fallback")])
-    twice = make_tracker("qwe", intent="nlu_fallback", events=[user("nlu_fallback"), user("nlu_fallback")])
+    answered = [user("nlu_fallback"), {"event": "action", "name": "action_fallback"}]
+    twice = make_tracker("qwe", intent="nlu_fallback", events=[*answered, user("nlu_fallback")])
     first, _ = await run_action(ActionFallback(), once)
     assert responses(first) == ["utter_rephrase"] and handoffs() == []
     second, _ = await run_action(ActionFallback(), twice)
