@@ -18,6 +18,7 @@ The channel runs inside the Rasa process; the gateway proves itself with the sam
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -53,13 +54,36 @@ class _Saved:
 
 _saving_for: ContextVar[_Saved | None] = ContextVar("varde_gateway_saving_for", default=None)
 
+# The form each conversation was in after its last saved turn, as this process saw it: inside a form
+# the customer answers the bot's questions, and an answer given again is no question asked again
+# (bot/services/frustration.py). Not known (a restart, another Rasa process): as outside a form.
+_forms: OrderedDict[str, str] = OrderedDict()
+REMEMBERED_FORMS = 10_000
+
+
+def _remember_form(tracker: Any) -> None:
+    sender_id = getattr(tracker, "sender_id", None)
+    if not isinstance(sender_id, str):
+        return
+    _forms.pop(sender_id, None)
+    form = getattr(tracker, "active_loop_name", None)
+    if form:
+        _forms[sender_id] = form
+        if len(_forms) > REMEMBERED_FORMS:
+            _forms.popitem(last=False)
+
+
+def in_a_form(sender_id: str) -> bool:
+    return sender_id in _forms
+
 
 def _capture_saves(tracker_store: Any) -> None:
     """Let a request of this channel keep the tracker Rasa saves at the end of its turn.
 
     Reading it back from the store instead loads and replays every event of the conversation: 5-10 % of
     a turn by the benchmark (bench/), more in long conversations. Rasa saves in the request's own task,
-    so a context variable tells which request a save belongs to; saves for others pass through.
+    so a context variable tells which request a save belongs to; saves for others pass through. Every
+    save also tells which form its conversation is in (_remember_form).
     """
     if getattr(tracker_store, "_varde_captures_saves", False):
         return
@@ -67,6 +91,7 @@ def _capture_saves(tracker_store: Any) -> None:
 
     async def save_and_keep(tracker: Any) -> None:
         await save(tracker)
+        _remember_form(tracker)
         waiting = _saving_for.get()
         if waiting is not None and tracker.sender_id == waiting.sender_id:
             waiting.tracker = tracker
@@ -163,7 +188,8 @@ async def understand(agent: Any, sender_id: str, text: str, metadata: dict[str, 
     parse_data = await agent.parse_message(text)
     intent = parse_data.get("intent") or {}
     name, confidence = intent.get("name"), intent.get("confidence")
-    assessment = assess(text, name, earlier_turns(metadata), datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    assessment = assess(text, name, earlier_turns(metadata), now, in_form=in_a_form(sender_id))
     turn = Turn(parse_data, metadata, name, confidence)
     if not assessment.frustrated or name == "complaint":
         return turn  # a complaint goes to a person anyway, as a complaint

@@ -8,7 +8,8 @@ Each signal is meant to be clear on its own, so a calm customer is never pushed 
 - shouting: a message of some length in mostly capitals, or a run of exclamation marks ("!!!");
 - a repeat: the same question as one of the last few turns, within minutes, either nearly the same
   words, or the same question intent in similar words, and never about a different order number or
-  e-mail address (asking about order 10234 and then 10235 is two questions).
+  e-mail address (asking about order 10234 and then 10235 is two questions). Inside a form only a
+  question counts: an answer given again ("the sleeping bag", "it was too small") is the form's to read.
 """
 
 from __future__ import annotations
@@ -134,13 +135,15 @@ class Assessment:
         return ", ".join(self.signals)
 
 
-def assess(text: str, intent: str | None, earlier: Sequence[EarlierTurn], now: datetime) -> Assessment:
+def assess(
+    text: str, intent: str | None, earlier: Sequence[EarlierTurn], now: datetime, in_form: bool = False
+) -> Assessment:
     signals = []
     if is_angry(text):
         signals.append(ANGRY)
     if is_shouting(text):
         signals.append(SHOUTING)
-    if asked_again(text, intent, earlier, now):
+    if asked_again(text, intent, earlier, now, in_form):
         signals.append(REPEAT)
     return Assessment(tuple(signals))
 
@@ -159,9 +162,11 @@ def is_shouting(text: str) -> bool:
     return capitals / len(letters) >= SHOUTING_CAPITALS_SHARE
 
 
-def asked_again(text: str, intent: str | None, earlier: Sequence[EarlierTurn], now: datetime) -> bool:
+def asked_again(
+    text: str, intent: str | None, earlier: Sequence[EarlierTurn], now: datetime, in_form: bool = False
+) -> bool:
     words = _words(text)
-    if len(words) < MIN_REPEAT_WORDS:
+    if len(words) < MIN_REPEAT_WORDS or (in_form and intent not in QUESTION_INTENTS):
         return False
     for turn in list(earlier)[-REPEAT_LOOKBACK_TURNS:]:
         if turn.at is not None and now - turn.at > REPEAT_WINDOW:

@@ -96,6 +96,14 @@ def test_a_different_or_trivial_question_is_no_repeat(before: str, now_text: str
     assert assess(now_text, intent, [turn(before, intent)], NOW).signals == ()
 
 
+def test_inside_a_form_an_answer_given_again_is_no_repeat_but_a_question_is() -> None:
+    answer = [turn("the sleeping bag", "complaint")]  # NLU may read a bare item as anything
+    assert assess("the sleeping bag", "complaint", answer, NOW, in_form=True).signals == ()
+    assert assess("it was too small", "deny", [turn("it was too small", "deny")], NOW, in_form=True).signals == ()
+    question = [turn("how long do I have to return?", "faq_returns")]
+    assert assess("how long do I have to return?", "faq_returns", question, NOW, in_form=True).signals == (REPEAT,)
+
+
 def test_only_the_last_few_turns_within_minutes_count() -> None:
     question = "hvor mange poeng har jeg?"
     long_ago = [turn(question, "check_points", minutes_ago=30)]
