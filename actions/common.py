@@ -53,6 +53,32 @@ def latest_text(tracker: Tracker) -> str:
     return text if isinstance(text, str) else ""
 
 
+def text_without_entities(tracker: Tracker) -> str:
+    """The latest message without its entities (order numbers, e-mail addresses): what is left to read."""
+    text = latest_text(tracker)
+    spans = [(e.get("start"), e.get("end")) for e in tracker.latest_message.get("entities", [])]
+    for start, end in sorted((s for s in spans if isinstance(s[0], int) and isinstance(s[1], int)), reverse=True):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
+def value_before_latest_message(tracker: Tracker, slot: str) -> Any:
+    """The slot as it was before the customer's latest message (a form already sees this turn's values)."""
+    after_latest = True
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            after_latest = False
+        elif not after_latest and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def filled_by_latest_message(tracker: Tracker) -> dict[str, Any]:
+    """Inside a form's validation: the slots Rasa's own mappings filled from the latest message
+    (an order number, an e-mail address, a yes or no)."""
+    return {name: value for name, value in tracker.slots_to_validate().items() if name != "requested_slot"}
+
+
 class SupportAction(Action, ABC):
     """An action that answers politely, and keeps the conversation alive, when a dependency fails."""
 

@@ -9,7 +9,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ORDER_SLOTS, SupportAction, customer_of, language_of
+from actions.common import (
+    ORDER_SLOTS,
+    SupportAction,
+    customer_of,
+    filled_by_latest_message,
+    language_of,
+    text_without_entities,
+)
+from bot.services.answers import read_remark
 from bot.services.orders import (
     find_owned_order,
     open_orders,
@@ -38,20 +46,29 @@ def normalise_order_id(value: Any) -> str | None:
 ANSWER_INTENTS = ("inform", "nlu_fallback")
 
 
-def typed_answer(tracker: Tracker, slot: str, entity: str) -> dict[str, Any]:
-    """When the form asked for `slot` and NLU found no `entity`, take the typed text as the answer.
+def typed_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
+    """When the form asked for `slot` and NLU found no entity, take the typed text as the answer.
 
     Then validation can say what is wrong with it ("10A34" is no order number) instead of the form
     silently asking again.
     """
     if tracker.get_slot("requested_slot") != slot:
         return {}
-    if any(e.get("entity") == entity for e in tracker.latest_message.get("entities", [])):
-        return {}
+    if tracker.latest_message.get("entities"):
+        return {}  # an order number or e-mail address, asked for or not: Rasa's mappings take it
     if (tracker.latest_message.get("intent") or {}).get("name") not in ANSWER_INTENTS:
         return {}
     text = (tracker.latest_message.get("text") or "").strip()
     return {slot: text[:100]} if text and not text.startswith("/") else {}
+
+
+def asks_for_another_order(tracker: Tracker) -> bool:
+    """ "nei, den andre ordren", "no, the other order": the order given is not the one meant, and no
+    other number came with it."""
+    if "order_id" in filled_by_latest_message(tracker):
+        return False
+    remark = read_remark(text_without_entities(tracker))
+    return remark.bare and remark.other is not None
 
 
 class OrderSlotValidation:
@@ -60,16 +77,22 @@ class OrderSlotValidation:
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return typed_answer(tracker, "order_id", "order_id")
+        if tracker.get_slot("order_id") is not None and asks_for_another_order(tracker):
+            return {"order_id": None}  # ask for the number again
+        return typed_answer(tracker, "order_id")
 
     async def extract_order_email(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return typed_answer(tracker, "order_email", "email")
+        if asks_for_another_order(tracker):
+            return {}  # not an e-mail address gone wrong
+        return typed_answer(tracker, "order_email")
 
     def validate_order_id(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"order_id": None}  # taken back ("the other order"): ask again, nothing to correct
         order_id = normalise_order_id(slot_value)
         if order_id is None:
             dispatcher.utter_message(response="utter_invalid_order_id")
@@ -78,6 +101,8 @@ class OrderSlotValidation:
     def validate_order_email(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"order_email": None}  # asked again after a remark: nothing to correct
         email = slot_value.strip() if isinstance(slot_value, str) else None
         if not is_email(email):
             dispatcher.utter_message(response="utter_invalid_email")

@@ -2,30 +2,113 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import SupportAction, customer_of, language_of
+from actions.common import (
+    ORDER_SLOTS,
+    SupportAction,
+    customer_of,
+    filled_by_latest_message,
+    language_of,
+    text_without_entities,
+    value_before_latest_message,
+)
 from actions.orders import OrderSlotValidation, clear_order_slots, normalise_order_id, typed_answer
 from bot.i18n import format_date, format_nok, tier_name
+from bot.services.answers import ONE, Remark, read_remark, says_yes_or_no
 from bot.services.faq import faq_values
 from bot.services.orders import describe_items, find_owned_order
 from bot.services.returns import check_return, register_return
 from bot.store.db import session_scope
 from bot.store.models import Order
-from bot.store.queries import customer_orders
+from bot.store.queries import customer_orders, product_names
 
 ALL_ITEMS = "all"
+# Below this NLU confidence a yes or no registers (or drops) a return only if its words say so.
+SURE_CONFIRMATION = 0.5
 
 
 def _owned_order(session: Session, tracker: Tracker) -> Order | None:
     return find_owned_order(
         session, normalise_order_id(tracker.get_slot("order_id")), customer_of(tracker), tracker.get_slot("order_email")
     )
+
+
+@dataclass(frozen=True)
+class ReturnOptions:
+    """What a remark inside the return form can be about: the form's order once it is known to be the
+    customer's, and every order they can return from (a guest: that one)."""
+
+    current: str | None
+    orders: dict[str, dict[str, str]]  # order id -> {product name: SKU} of its returnable items
+    given: str | None = None  # the order number given, before a guest's e-mail shows it is theirs
+
+    def items_of(self, order_id: str | None) -> dict[str, str]:
+        return self.orders.get(order_id or "", {})
+
+
+def return_options(session: Session, tracker: Tracker) -> ReturnOptions:
+    order = _owned_order(session, tracker)
+    customer_id = customer_of(tracker)
+    candidates = list(customer_orders(session, customer_id)) if customer_id else [order] if order else []
+    orders = {}
+    for candidate in candidates:
+        check = check_return(session, candidate)
+        if check.eligible:
+            orders[candidate.id] = {item.product.name: item.sku for item in check.returnable}
+    current = order.id if order is not None and order.id in orders else None
+    return ReturnOptions(current, orders, normalise_order_id(tracker.get_slot("order_id")))
+
+
+def remark_changes(remark: Remark, options: ReturnOptions, chosen: str | None) -> dict[str, Any] | None:
+    """The answers a bare remark gives: {} when it gives none that is new (said again, a reason, an item
+    not to be found), None when it is about nothing in this return."""
+    if remark.other is not None:
+        return _the_other(remark.other, options, chosen)
+    if remark.items or remark.everything:
+        return _order_with_items(remark, options)
+    return {} if remark.reason else None
+
+
+def _the_other(kind: str, options: ReturnOptions, chosen: str | None) -> dict[str, Any] | None:
+    """ "den andre": the other of two items once one is chosen; else the other order, or ask again."""
+    skus = list(options.items_of(options.current).values())
+    if kind == ONE and len(skus) == 2 and chosen in skus:
+        return {"return_sku": next(sku for sku in skus if sku != chosen)}
+    if options.current is None:
+        return {"order_id": None} if options.given else None  # a guest's order, not yet shown to be theirs
+    if kind == ONE and len(skus) > 1:
+        return None  # "the other one" of items not yet chosen from
+    others = [order_id for order_id in options.orders if order_id != options.current]
+    return {"order_id": others[0] if len(others) == 1 else None, "return_sku": None}
+
+
+def _order_with_items(remark: Remark, options: ReturnOptions) -> dict[str, Any]:
+    """The form's order if it holds what was named, else the one other order that does."""
+    others = [order_id for order_id in options.orders if order_id != options.current]
+    for order_id in [options.current, *others] if options.current else others:
+        choice = _choice(remark, options.items_of(order_id))
+        if choice is not None:
+            return {"order_id": order_id, "return_sku": choice or None}
+    return {}
+
+
+def _choice(remark: Remark, items: dict[str, str]) -> str | None:
+    """The SKU, or ALL_ITEMS, for what the remark names in these items; "" when there is nothing to
+    choose (one item); None when it names something else."""
+    named = [items[name] for name in remark.items if name in items]
+    if not items or len(named) < len(remark.items):
+        return None
+    if len(items) == 1:
+        return ""
+    return named[0] if len(named) == 1 and not remark.everything else ALL_ITEMS
 
 
 class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
@@ -45,6 +128,83 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
             return slots  # nothing more to ask: action_submit_return explains
         return slots + (["return_sku"] if len(check.returnable) > 1 else []) + ["return_confirmed"]
 
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return typed_answer(tracker, "order_id")  # "the other order" is read with the rest of a remark
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """A remark in the customer's own words first (an item, a reason, "the other order"), so it is
+        neither taken for a wrong answer nor left to the fallback; otherwise the usual answers."""
+        remark_events = self._remark_events(dispatcher, tracker)
+        if remark_events is not None:
+            return remark_events
+        return await super().get_extraction_events(dispatcher, tracker, domain)
+
+    def _remark_events(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        text = text_without_entities(tracker)
+        if not text.strip() or text.startswith("/"):
+            return None  # a button, or only an order number or e-mail address: Rasa's mappings take it
+        with session_scope() as session:
+            # Read against every product, so an item named before its order is known is understood too.
+            remark = read_remark(text, product_names(session))
+            if not (remark.bare and remark.says_something):
+                return None
+            options = return_options(session, tracker)
+            changes = remark_changes(remark, options, tracker.get_slot("return_sku"))
+        if changes is None:
+            return None
+        changes = {slot: value for slot, value in changes.items() if tracker.get_slot(slot) != value}
+        if changes:
+            # A correction outranks a yes or no in the same message ("nei, den andre ordren").
+            return [SlotSet(slot, value) for slot, value in (changes | {"return_confirmed": None}).items()]
+        return self._ask_again(dispatcher, tracker, remark, options)
+
+    @staticmethod
+    def _ask_again(
+        dispatcher: CollectingDispatcher, tracker: Tracker, remark: Remark, options: ReturnOptions
+    ) -> list[EventType] | None:
+        """Nothing new (an answer again, a reason, an item before its order is known): say so kindly and
+        ask the question again, instead of leaving it to the fallback."""
+        answered = filled_by_latest_message(tracker)
+        if "return_confirmed" in answered and remark.yes_or_no:
+            return []  # "ja, soveposen": the yes stands
+        # NLU may guess a yes or no in "jakka" or "den var for liten"; without the words it is no answer.
+        answered.pop("return_confirmed", None)
+        requested = tracker.get_slot("requested_slot")
+        if requested not in ORDER_SLOTS or answered:
+            return []  # the form is starting, or the message also answered (an e-mail): that stands
+        if remark.no:
+            return None  # "nei, det passer ikke" to another question: a no, for the rules (stop the return)
+        if requested == "return_sku" and remark.items:
+            dispatcher.utter_message(response="utter_invalid_return_sku")  # not an item of this order
+        elif remark.reason:
+            dispatcher.utter_message(response="utter_return_reason_noted")
+        elif options.current is None:
+            dispatcher.utter_message(response="utter_return_item_later")
+        return [SlotSet(requested, None)]
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """After another order than before, the item chosen and the yes belonged to the one before.
+
+        Done after validation, not in validate_order_id: rasa_sdk drops the answers of slots the new
+        order does not need (the item of a one-item order), so a reset there could be lost."""
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        before = normalise_order_id(value_before_latest_message(tracker, "order_id"))
+        if tracker.get_slot("order_id") == before:
+            return events
+        chosen_now = any(event.get("name") == "return_sku" for event in events)
+        stale = ["return_confirmed"] if chosen_now else ["return_sku", "return_confirmed"]
+        return events + [
+            SlotSet(slot, None)
+            for slot in stale
+            if tracker.get_slot(slot) is not None or value_before_latest_message(tracker, slot) is not None
+        ]
+
     async def extract_return_sku(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -55,7 +215,7 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
         skus = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "sku"]
         if skus:
             return {"return_sku": skus[0]}
-        typed = typed_answer(tracker, "return_sku", "sku")
+        typed = typed_answer(tracker, "return_sku")
         if typed:
             return typed
         text = (tracker.latest_message.get("text") or "").strip().lower()
@@ -65,9 +225,20 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
             named = [item for item in returnable if len(text) >= 3 and text in item.product.name.lower()]
         return {"return_sku": text} if named else {}
 
+    def validate_return_confirmed(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The yes registers the return: an unsure guess of one ("hmm") asks again instead."""
+        if slot_value is None or clearly_yes_or_no(tracker):
+            return {"return_confirmed": slot_value}
+        dispatcher.utter_message(response="utter_rephrase_form_answer")
+        return {"return_confirmed": None}
+
     def validate_return_sku(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if slot_value is None:
+            return {"return_sku": None}  # asked again, or reset with a new order: nothing to check
         with session_scope() as session:
             order = _owned_order(session, tracker)
             returnable = check_return(session, order).returnable if order else []
@@ -80,6 +251,13 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
             return {"return_sku": named[0]}
         dispatcher.utter_message(response="utter_invalid_return_sku")
         return {"return_sku": None}
+
+
+def clearly_yes_or_no(tracker: Tracker) -> bool:
+    """A button, a sure NLU reading, or the words themselves ("ja", "no thanks")."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    confidence = (tracker.latest_message.get("intent") or {}).get("confidence") or 0.0
+    return text.startswith("/") or confidence >= SURE_CONFIRMATION or says_yes_or_no(text)
 
 
 class ActionAskReturnSku(Action):

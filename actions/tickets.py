@@ -17,6 +17,7 @@ from bot.store.db import session_scope
 from bot.store.queries import is_email
 
 TICKET_SLOTS = ("ticket_email", "ticket_message")
+MAX_YES_WORDS = 3
 
 
 def find_email(text: object) -> str | None:
@@ -28,6 +29,12 @@ def find_email(text: object) -> str | None:
         if is_email(candidate):
             return candidate
     return None
+
+
+def just_yes(tracker: Tracker, text: str) -> bool:
+    """A short yes ("ja", "yes please"): an answer to some question, never a message for the desk."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return intent == "affirm" and len(text.split()) <= MAX_YES_WORDS
 
 
 class ValidateTicketForm(FormValidationAction):
@@ -46,6 +53,8 @@ class ValidateTicketForm(FormValidationAction):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = slot_value.strip() if isinstance(slot_value, str) else ""
+        if just_yes(tracker, text):
+            return {"ticket_message": None}  # "ja" to "what would you like to tell us?" is no message: ask again
         return {"ticket_message": text[:MAX_TICKET_CHARS] or None}
 
 

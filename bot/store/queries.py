@@ -12,6 +12,7 @@ from bot.store.models import (
     Customer,
     LoyaltyAccount,
     Order,
+    Product,
     ReturnRequest,
 )
 
@@ -50,6 +51,10 @@ def customer_orders(session: Session, customer_id: str) -> Sequence[Order]:
         .scalars()
         .all()
     )
+
+
+def product_names(session: Session) -> Sequence[str]:
+    return session.execute(select(Product.name).order_by(Product.sku)).scalars().all()
 
 
 def get_loyalty(session: Session, customer_id: str) -> LoyaltyAccount | None:
