@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.common import (
     ORDER_SLOTS,
@@ -25,6 +27,7 @@ from bot.services.orders import (
     order_response,
 )
 from bot.store.db import session_scope
+from bot.store.models import Order
 from bot.store.queries import is_email, is_order_id
 
 
@@ -110,17 +113,58 @@ class OrderSlotValidation:
         return {"order_email": email}
 
 
-class ValidateOrderStatusForm(OrderSlotValidation, FormValidationAction):
+class OrderQuestionForm(OrderSlotValidation, FormValidationAction):
+    """A question about one order (its status, its refund): a guest gives the number and the order's e-mail."""
+
     def name(self) -> str:
-        return "validate_order_status_form"
+        raise NotImplementedError
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         if customer_of(tracker):
-            # A signed-in customer who names no order hears about all their open orders.
+            # A signed-in customer who names no order hears about all their own orders that fit.
             return []
         return ["order_id", "order_email"]
+
+
+Replies = list[tuple[str, dict[str, Any]]]  # (response name, its values) for dispatcher.utter_message
+
+
+def answer_about_orders(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    own_orders: Callable[[Session, str], list[Order]],
+    none_response: str,
+    replies: Callable[[Session, Order, str], Replies],
+) -> list[dict[str, Any]]:
+    """Answer an order question: the named order (owned by the customer or proven by a guest's e-mail), or,
+    for a signed-in customer who named none, each of `own_orders`; then forget the question's answers."""
+    language = language_of(tracker)
+    customer_id = customer_of(tracker)
+    order_id = normalise_order_id(tracker.get_slot("order_id"))
+    with session_scope() as session:
+        if customer_id and order_id is None:
+            orders = own_orders(session, customer_id)
+            if not orders:
+                dispatcher.utter_message(response=none_response)
+            for order in orders:
+                for response, values in replies(session, order, language):
+                    dispatcher.utter_message(response=response, **values)
+            return clear_order_slots()
+        order = find_owned_order(session, order_id, customer_id, tracker.get_slot("order_email"))
+        if order is None:
+            not_found = "utter_order_not_found_account" if customer_id else "utter_order_not_found_guest"
+            dispatcher.utter_message(response=not_found, order_id=order_id or "")
+        else:
+            for response, values in replies(session, order, language):
+                dispatcher.utter_message(response=response, **values)
+    return clear_order_slots()
+
+
+class ValidateOrderStatusForm(OrderQuestionForm):
+    def name(self) -> str:
+        return "validate_order_status_form"
 
 
 class ActionOrderStatus(SupportAction):
@@ -128,24 +172,13 @@ class ActionOrderStatus(SupportAction):
         return "action_order_status"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        language = language_of(tracker)
-        customer_id = customer_of(tracker)
-        order_id = normalise_order_id(tracker.get_slot("order_id"))
-        with session_scope() as session:
-            if customer_id and order_id is None:
-                orders = open_orders(session, customer_id)
-                if not orders:
-                    dispatcher.utter_message(response="utter_no_open_orders")
-                for order in orders:
-                    dispatcher.utter_message(response=order_response(order), **order_facts(order, language))
-                return clear_order_slots()
-            order = find_owned_order(session, order_id, customer_id, tracker.get_slot("order_email"))
-            if order is None:
-                not_found = "utter_order_not_found_account" if customer_id else "utter_order_not_found_guest"
-                dispatcher.utter_message(response=not_found, order_id=order_id or "")
-            else:
-                dispatcher.utter_message(response=order_response(order), **order_facts(order, language))
-        return clear_order_slots()
+        return answer_about_orders(
+            dispatcher,
+            tracker,
+            open_orders,
+            "utter_no_open_orders",
+            lambda session, order, language: [(order_response(order), order_facts(order, language))],
+        )
 
 
 class ActionCancelOrderQuestion(Action):
