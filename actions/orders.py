@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -113,11 +114,12 @@ class OrderSlotValidation:
         return {"order_email": email}
 
 
-class OrderQuestionForm(OrderSlotValidation, FormValidationAction):
+class OrderQuestionForm(OrderSlotValidation, FormValidationAction, ABC):
     """A question about one order (its status, its refund): a guest gives the number and the order's e-mail."""
 
+    @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """The form's validation action (abstract, so rasa_sdk registers only the concrete forms)."""
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
