@@ -17,8 +17,10 @@ from pathlib import Path
 from bot.store.model_records import ModelRecord
 from bot.training.rasa_jobs import Step, StepResult
 
-# Float noise from summing per-intent F1s must not refuse an identical model.
-F1_TOLERANCE = 1e-9
+# A trainer's one new example can move one borderline held-out message from one intent to another
+# (measured: a message that fell back in both models, at 0.35 vs 0.33); refusing that would refuse
+# nearly every retrain for noise. More than one more wrong message is a regression.
+MAX_NEW_ERRORS = 1
 _STORY_NAME = re.compile(r"^\s*-\s*story:\s*(.+?)\s*$", re.MULTILINE)
 
 
@@ -134,6 +136,12 @@ def store_evaluation(record: ModelRecord, evaluation: Evaluation) -> None:
             record.add_note(note)
 
 
+def wrong(record: ModelRecord, language: str) -> int:
+    """Held-out messages the model misread in a language (accuracy and count are stored, not the errors)."""
+    score = (record.nlu_scores or {})[language]
+    return round((1 - float(score["accuracy"])) * int(score["examples"]))
+
+
 def compare(candidate: ModelRecord, live: ModelRecord | None) -> Verdict:
     """The rule for going live, as a verdict with its reasons; both must be scored on the same test set."""
     if not candidate.evaluated:
@@ -154,8 +162,13 @@ def compare(candidate: ModelRecord, live: ModelRecord | None) -> Verdict:
             mine, theirs = candidate.macro_f1(language), live.macro_f1(language)
             if theirs is None:
                 verdict.notes.append(f"{language}: the live model has no score to compare with")
-            elif mine is not None and mine + F1_TOLERANCE < theirs:
-                verdict.reasons.append(f"{language} intent macro-F1 {mine:.4f} is below the live model's {theirs:.4f}")
+                continue
+            more_wrong = wrong(candidate, language) - wrong(live, language)
+            if more_wrong > MAX_NEW_ERRORS:
+                verdict.reasons.append(
+                    f"{language}: {more_wrong} more held-out messages misread than by the live model "
+                    f"(macro-F1 {mine:.4f}, live {theirs:.4f})"
+                )
             else:
                 verdict.notes.append(f"{language} macro-F1 {mine:.4f} (live {theirs:.4f})")
         for language in sorted(set(live.nlu_scores or {}) - set(candidate.nlu_scores or {})):
