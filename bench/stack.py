@@ -157,6 +157,7 @@ class Stack:
             PYTHONPATH=str(self.root),
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"),  # as bot.cli.rasa_environment: same model, same cost
         )
         command = [
             sys.executable, "-m", "rasa", "run", "--model", str(latest_model()), "--port", str(self.ports[STOCK]),

@@ -29,6 +29,9 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
         BOT_DATABASE_URL=settings.database_url,
         PYTHONPATH=str(PROJECT_ROOT),
         TF_CPP_MIN_LOG_LEVEL="2",
+        # The sentence encoder on one core: on every core a busy machine stalled one message for up to 1.5 s
+        # (bot/nlu/sentence_encoder.py).
+        OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
         # Rasa's own tracker store uses SQLAlchemy 1.x APIs; its 2.0 notice is not ours to act on.
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
     )

