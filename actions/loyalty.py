@@ -30,22 +30,22 @@ class ActionPoints(SupportAction):
             return []
         dispatcher.utter_message(
             response="utter_points_balance",
-            points=format_points(summary.points),
-            value=format_nok(summary.value_nok),
+            points=format_points(summary.points, language),
+            value=format_nok(summary.value_nok, language),
             tier=tier_name(summary.tier, language),
         )
         if summary.next_tier:
             dispatcher.utter_message(
                 response="utter_points_next_tier",
                 next_tier=tier_name(summary.next_tier, language),
-                points_needed=format_points(summary.points_to_next_tier),
+                points_needed=format_points(summary.points_to_next_tier, language),
             )
         else:
             dispatcher.utter_message(response="utter_points_top_tier", tier=tier_name(summary.tier, language))
         if summary.expiring_on:
             dispatcher.utter_message(
                 response="utter_points_expiring",
-                expiring_points=format_points(summary.expiring_points),
+                expiring_points=format_points(summary.expiring_points, language),
                 expiring_on=format_date(summary.expiring_on, language),
             )
         return []

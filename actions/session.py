@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import latest_text
 from bot.identity import verify_customer_token
 from bot.language import choose_language, warm_up
 from bot.settings import get_settings
+from bot.store.db import session_scope
+from bot.store.queries import get_customer
+
+log = logging.getLogger(__name__)
 
 # Load spaCy's word lists when the action server starts, not on the first customer's message.
 warm_up()
@@ -31,8 +37,13 @@ class ActionSessionContext(Action):
             metadata = {}
         customer_id = verify_customer_token(metadata.get("customer_token"))
         page_language = metadata.get("language") if isinstance(metadata.get("language"), str) else None
+        current = tracker.get_slot("language")
         language = choose_language(
-            latest_text(tracker), tracker.get_slot("language"), page_language, get_settings().default_language
+            latest_text(tracker),
+            current,
+            page_language,
+            get_settings().default_language,
+            customer_language=_stored_language(customer_id) if current is None else None,
         )
         events = []
         if customer_id != tracker.get_slot("customer_id"):
@@ -40,3 +51,17 @@ class ActionSessionContext(Action):
         if language != tracker.get_slot("language"):
             events.append(SlotSet("language", language))
         return events
+
+
+def _stored_language(customer_id: str | None) -> str | None:
+    """The language a signed-in customer is known to use (shop.yml `language`): the first guess."""
+    if not customer_id:
+        return None
+    try:
+        with session_scope() as session:
+            customer = get_customer(session, customer_id)
+            return customer.language if customer is not None else None
+    except SQLAlchemyError:
+        # The page's language is a fine guess; the conversation must not stop for want of this one.
+        log.warning("could not read customer %s's language; using the page's", customer_id, exc_info=True)
+        return None

@@ -55,3 +55,22 @@ def next_tier(tier: str) -> str | None:
 def points_value_nok(points: int) -> float:
     """What points are worth at checkout: redeem is '100 points = 10 NOK discount'."""
     return points * 10 / 100
+
+
+def country_of_language(language: str | None) -> str:
+    """The country whose rules apply to a customer answered in this language: sv -> SE, da -> DK.
+
+    Languages no market speaks (English) get the shop's own country.
+    """
+    shop = shop_info()
+    for country, spoken in shop.get("market_languages", {}).items():
+        if spoken == language:
+            return str(country)
+    return str(shop["country"])
+
+
+def complaint_rules(country: str) -> dict[str, Any]:
+    """{'period_years': 3, 'law': 'konsumentköplagen'} for SE; the shop's own rules where a country has none."""
+    complaints = policies()["complaints"]
+    rules = complaints.get("by_country", {}).get(country)
+    return rules or {"period_years": complaints["period_years"], "law": None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import format_nok, format_points, join_list, lang, shop_phrase, tier_name
-from bot.shop import TIERS, policies, shop_info
+from bot.shop import TIERS, complaint_rules, country_of_language, policies, shop_info
 
 FAQ_INTENTS = (
     "faq_shipping",
@@ -24,7 +24,7 @@ def _tier_lines(language: str) -> str:
     lines = []
     for tier in TIERS:
         benefits = join_list([shop_phrase(b, language) for b in tiers[tier]["benefits"]], language)
-        threshold = format_points(int(tiers[tier]["from_points"]))
+        threshold = format_points(int(tiers[tier]["from_points"]), language)
         lines.append(f"• {tier_name(tier, language)} ({threshold}+): {benefits}")
     return "\n".join(lines)
 
@@ -37,28 +37,33 @@ def faq_values(language: str | None) -> dict[str, Any]:
     shipping, returns, loyalty = p["shipping"], p["returns"], p["loyalty"]
     hours = p["customer_service_hours"]
     carriers = shipping["carriers"]
+    country = country_of_language(language)
+    complaints = complaint_rules(country)
     return {
         "shop_name": shop["name"],
         "shop_email": shop["email"],
         "shop_phone": shop["phone"],
         "shop_website": shop["website"],
         "standard_days": shop_phrase(shipping["standard"]["days"], language),
-        "standard_price": format_nok(shipping["standard"]["price_nok"]),
-        "free_shipping_over": format_nok(shipping["standard"]["free_over_nok"]),
+        "standard_price": format_nok(shipping["standard"]["price_nok"], language),
+        "free_shipping_over": format_nok(shipping["standard"]["free_over_nok"], language),
         "express_days": shop_phrase(shipping["express"]["days"], language),
-        "express_price": format_nok(shipping["express"]["price_nok"]),
+        "express_price": format_nok(shipping["express"]["price_nok"], language),
         "express_order_before": shipping["express"]["order_before"],
         "carrier_no": carriers["NO"],
         "carrier_se": carriers["SE"],
         "carrier_dk": carriers["DK"],
+        "carrier_here": carriers.get(country, carriers[shop["country"]]),
         "payment_methods": join_list([shop_phrase(m, language) for m in p["payment_methods"]], language),
         "return_days": returns["window_days"],
         "return_days_gull": returns["window_days_by_tier"]["gull"],
         "free_return_tiers": join_list([tier_name(t, language) for t in returns["free_return_tiers"]], language),
-        "label_price": format_nok(returns["return_label_price_nok"]),
+        "label_price": format_nok(returns["return_label_price_nok"], language),
         "refund_days": returns["refund_business_days"],
         "return_condition": shop_phrase(returns["condition"], language),
-        "complaint_years": p["complaints"]["period_years"],
+        # The customer's own country's period: 3 years in Sweden, 2 in Norway and Denmark.
+        "complaint_years": complaints["period_years"],
+        "complaint_law": complaints["law"] or "",
         "complaint_years_long": p["complaints"]["period_years_long_lasting"],
         "hours_weekdays": hours["mon_fri"],
         "hours_saturday": hours["sat"],

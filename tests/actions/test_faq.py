@@ -20,15 +20,15 @@ async def test_each_faq_intent_gets_its_own_answer(intent: str) -> None:
         (
             "faq_shipping",
             {
-                "standard_price": "79 kr",
-                "free_shipping_over": "699 kr",
-                "express_price": "149 kr",
+                "standard_price": "NOK 79",
+                "free_shipping_over": "NOK 699",
+                "express_price": "NOK 149",
                 "express_order_before": "14:00",
                 "carrier_no": "Bring",
                 "carrier_se": "PostNord",
             },
         ),
-        ("faq_returns", {"return_days": 30, "return_days_gull": 60, "label_price": "59 kr", "refund_days": 5}),
+        ("faq_returns", {"return_days": 30, "return_days_gull": 60, "label_price": "NOK 59", "refund_days": 5}),
         ("faq_complaints", {"complaint_years": 2, "complaint_years_long": 5}),
         ("faq_opening_hours", {"hours_weekdays": "08:00-20:00", "hours_saturday": "10:00-16:00"}),
         ("faq_contact", {"shop_email": "kundeservice@tindra.example", "shop_phone": "+47 21 00 00 00"}),
@@ -47,9 +47,37 @@ async def test_payment_methods_and_tiers_are_listed() -> None:
         assert method in payment[0]["payment_methods"]
     loyalty, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_loyalty"))
     tiers = loyalty[0]["loyalty_tiers"]
-    assert "Silver (1 500+)" in tiers and "Gold (5 000+)" in tiers and "free express shipping" in tiers
+    assert "Silver (1,500+)" in tiers and "Gold (5,000+)" in tiers and "free express shipping" in tiers
 
 
 async def test_norwegian_answer_uses_norwegian_values() -> None:
     messages, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_shipping", slots={"language": "nb"}))
     assert messages[0]["standard_days"] == "2–4 virkedager"
+
+
+@pytest.mark.parametrize(
+    ("language", "facts"),
+    [
+        # Sweden: PostNord, konsumentköplagen's three years, prices marked as Norwegian crowns.
+        ("sv", {"carrier_here": "PostNord", "complaint_years": 3, "complaint_law": "konsumentköplagen"}),
+        ("da", {"carrier_here": "PostNord", "complaint_years": 2, "complaint_law": "købeloven"}),
+        ("nb", {"carrier_here": "Bring", "complaint_years": 2, "complaint_law": "forbrukerkjøpsloven"}),
+    ],
+)
+async def test_a_customer_in_sweden_or_denmark_hears_their_own_countrys_rules(language: str, facts: dict) -> None:
+    for intent in ("faq_shipping", "faq_complaints"):
+        messages, _ = await run_action(ActionFaq(), make_tracker("?", intent=intent, slots={"language": language}))
+        for key, value in facts.items():
+            assert messages[0][key] == value, (intent, key)
+
+
+async def test_swedish_and_danish_prices_say_they_are_norwegian_crowns() -> None:
+    sv, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_shipping", slots={"language": "sv"}))
+    da, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_loyalty", slots={"language": "da"}))
+    assert (sv[0]["standard_price"], sv[0]["free_shipping_over"], sv[0]["standard_days"]) == (
+        "79 NOK",
+        "699 NOK",
+        "2–4 arbetsdagar",
+    )
+    assert "Guld (5.000+)" in da[0]["loyalty_tiers"] and "gratis ekspresfragt" in da[0]["loyalty_tiers"]
+    assert da[0]["loyalty_redeem"] == "100 point = 10 norske kroner i rabat ved kassen"

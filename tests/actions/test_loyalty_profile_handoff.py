@@ -18,7 +18,7 @@ async def test_points_for_a_gold_member() -> None:
     messages, _ = await run_action(ActionPoints(), make_tracker("points?", slots={"customer_id": "C-1001"}))
     assert responses(messages) == ["utter_points_balance", "utter_points_top_tier", "utter_points_expiring"]
     balance, _, expiring = messages
-    assert (balance["points"], balance["value"], balance["tier"]) == ("6 230", "623 kr", "Gold")
+    assert (balance["points"], balance["value"], balance["tier"]) == ("6,230", "NOK 623", "Gold")
     assert expiring["expiring_points"] == "150"
     assert expiring["expiring_on"] == format_date(date.today() + timedelta(days=39), "en")
 
@@ -29,11 +29,11 @@ async def test_points_to_the_next_tier() -> None:
     assert responses(ola) == ["utter_points_balance", "utter_points_next_tier"]
     assert (ola[0]["points"], ola[0]["value"], ola[1]["next_tier"], ola[1]["points_needed"]) == (
         "340",
-        "34 kr",
+        "NOK 34",
         "Silver",
-        "1 160",
+        "1,160",
     )
-    assert (emma[1]["next_tier"], emma[1]["points_needed"], emma[2]["expiring_points"]) == ("Gold", "3 100", "300")
+    assert (emma[1]["next_tier"], emma[1]["points_needed"], emma[2]["expiring_points"]) == ("Gold", "3,100", "300")
 
 
 async def test_points_need_sign_in() -> None:

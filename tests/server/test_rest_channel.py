@@ -48,7 +48,7 @@ def test_hostile_input_gets_a_polite_reply_and_no_error(stack: RasaStack, name: 
     assert texts(replies).strip(), f"no reply to {name}"
     assert "Traceback" not in texts(replies)
     # Nothing private leaks, whatever the wording: the demo customers' facts never appear.
-    for secret in ("Kari", "70712345678901234", "6 230", "kari.nordmann"):
+    for secret in ("Kari", "70712345678901234", "6 230", "6,230", "6230", "kari.nordmann"):
         assert secret not in texts(replies)
     for log_name, offset in offsets.items():
         new_lines = stack.log_text(log_name)[offset:]
