@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import SUPPORTED_LANGUAGES
 from bot.settings import PROJECT_ROOT
 
-LANGUAGES = ("nb", "en")
+LANGUAGES = SUPPORTED_LANGUAGES
 
 
 def rasa_commands(commands: list[list[str]], env: dict[str, str], log_file: Path, cwd: Path = PROJECT_ROOT) -> float:

@@ -23,9 +23,8 @@ from bench.quality import rasa_commands
 from bot.settings import PROJECT_ROOT
 from bot.training.nlu_files import add_example
 from bot.training.rasa_server import RasaServer, RasaServerError
-from bot.training.workspace import Workspace
+from bot.training.workspace import TRAINING_FILES, Workspace
 
-TRAINING_FILES = ("config.yml", "domain.yml", "data", "tests/nlu/nb.yml", "tests/nlu/en.yml", "tests/test_stories.yml")
 # (intent, language, text): dialect Norwegian ("where's the thing I bought") and an English one; today's
 # model gives neither its intent. The second is for the lifecycle's run.
 NEW_EXAMPLES = (

@@ -43,7 +43,7 @@ def default_files() -> list[Path]:
     independent = [ROOT / "tests" / "nlu" / "independent" / f"{code}.yml" for code in ("nb", "en", "sv", "da")]
     if any(path.exists() for path in independent):
         return [path for path in independent if path.exists()]
-    return [ROOT / "tests" / "nlu" / f"{code}.yml" for code in ("nb", "en")]
+    return [path for code in ("nb", "en", "sv", "da") if (path := ROOT / "tests" / "nlu" / f"{code}.yml").exists()]
 
 
 def read_examples(path: Path) -> list[str]:

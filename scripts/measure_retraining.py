@@ -38,13 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.training.nlu_files import add_example  # noqa: E402
 from bot.training.rasa_runner import READY_MARKER  # noqa: E402
-from bot.training.workspace import Workspace  # noqa: E402
-
-FILES = ("config.yml", "domain.yml", "data", "tests/nlu/nb.yml", "tests/nlu/en.yml", "tests/test_stories.yml")
+from bot.training.workspace import TRAINING_FILES, Workspace  # noqa: E402
 
 
 def copy_project(target: Path) -> Workspace:
-    for name in FILES:
+    for name in TRAINING_FILES:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, target / name)

@@ -14,6 +14,15 @@ from bot.cli import rasa_environment
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.settings import PROJECT_ROOT, get_settings
 
+# What a model is trained and judged on: copied together when training happens outside the project.
+TRAINING_FILES: tuple[str, ...] = (
+    "config.yml",
+    "domain.yml",
+    "data",
+    *(f"tests/nlu/{language}.yml" for language in SUPPORTED_LANGUAGES),
+    "tests/test_stories.yml",
+)
+
 
 def files_fingerprint(root: Path, names: tuple[str, ...]) -> str:
     """sha256 over the named files and folders under root (paths and contents); missing ones count too."""

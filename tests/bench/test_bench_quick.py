@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n import SUPPORTED_LANGUAGES
 from bot.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.bench
@@ -51,7 +52,7 @@ def test_quick_run_succeeds_with_every_section(quick_results: tuple[int, dict, s
     for customers in ("1", "10", "50"):
         for path in ("stock", "rest", "gateway"):
             assert results["concurrent"][customers][path]["throughput_msg_s"] > 0
-    assert set(results["nlu"]["languages"]) == {"nb", "en"}
+    assert set(results["nlu"]["languages"]) == set(SUPPORTED_LANGUAGES)
     added = results["training"]["add_example_to_live"]
     assert added["total_seconds"] > 0
     assert added["finetuned_from"] is not None, added  # a trainer's retrain fine-tunes the served model

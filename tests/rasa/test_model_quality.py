@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import rasa_environment
+from bot.i18n import SUPPORTED_LANGUAGES
 from bot.settings import PROJECT_ROOT, get_settings
 
 MIN_MACRO_F1 = 0.90
@@ -23,7 +24,7 @@ def rasa(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("language", ["nb", "en"])
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_intent_macro_f1_on_the_held_out_set(trained_model: Path, tmp_path: Path, language: str) -> None:
     result = rasa(
         "test", "nlu", "--nlu", f"tests/nlu/{language}.yml", "--model", str(trained_model), "--out", str(tmp_path)

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from bot.training.workspace import Workspace
-
-TRAINING_FILES = ("config.yml", "domain.yml", "data", "tests/nlu/nb.yml", "tests/nlu/en.yml", "tests/test_stories.yml")
+from bot.training.workspace import TRAINING_FILES, Workspace
 
 
 def copy_training_files(root: Path) -> None:

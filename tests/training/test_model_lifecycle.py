@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from bot.i18n import SUPPORTED_LANGUAGES
 from bot.settings import PROJECT_ROOT
 from bot.store.model_records import LIVE, REFUSED, RETIRED
 from bot.training import lifecycle
@@ -124,7 +125,7 @@ def test_training_reports_progress_and_keeps_the_model_with_its_scores(
     assert Path(record.path).is_file() and Path(record.path).parent.name == "candidates"
     assert record.status == "candidate" and record.trained_by == "tests"
     assert record.training_seconds and record.training_seconds > 0
-    assert set(record.nlu_scores) == {"nb", "en"}
+    assert set(record.nlu_scores) == set(SUPPORTED_LANGUAGES)
     assert record.conversations_failed == 0 and record.conversations_passed > 0
     percents = [event.percent for event in events]
     assert percents == sorted(percents) and percents[-1] == 100
