@@ -37,8 +37,7 @@ def faq_values(language: str | None) -> dict[str, Any]:
     shipping, returns, loyalty = p["shipping"], p["returns"], p["loyalty"]
     hours = p["customer_service_hours"]
     carriers = shipping["carriers"]
-    country = country_of_language(language)
-    complaints = complaint_rules(country)
+    complaints = complaint_rules(country_of_language(language))
     return {
         "shop_name": shop["name"],
         "shop_email": shop["email"],
@@ -53,7 +52,6 @@ def faq_values(language: str | None) -> dict[str, Any]:
         "carrier_no": carriers["NO"],
         "carrier_se": carriers["SE"],
         "carrier_dk": carriers["DK"],
-        "carrier_here": carriers.get(country, carriers[shop["country"]]),
         "payment_methods": join_list([shop_phrase(m, language) for m in p["payment_methods"]], language),
         "return_days": returns["window_days"],
         "return_days_gull": returns["window_days_by_tier"]["gull"],
