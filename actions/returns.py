@@ -31,6 +31,8 @@ from bot.store.models import Order
 from bot.store.queries import customer_orders, product_names
 
 ALL_ITEMS = "all"
+# The button that returns every item of the order, in the conversation's language.
+ALL_ITEMS_TITLES = {"nb": "Alle varene", "en": "All of them", "sv": "Alla varorna", "da": "Alle varerne"}
 # Below this NLU confidence a yes or no registers (or drops) a return only if its words say so.
 SURE_CONFIRMATION = 0.5
 
@@ -273,7 +275,7 @@ class ActionAskReturnSku(Action):
             order = _owned_order(session, tracker)
             items = check_return(session, order).returnable if order else []
             buttons = [{"title": item.product.name, "payload": f'/inform{{"sku": "{item.sku}"}}'} for item in items]
-        everything = "Alle varene" if language_of(tracker) == "nb" else "All of them"
+        everything = ALL_ITEMS_TITLES.get(language_of(tracker), ALL_ITEMS_TITLES["nb"])
         buttons.append({"title": everything, "payload": f'/inform{{"sku": "{ALL_ITEMS}"}}'})
         dispatcher.utter_message(response="utter_ask_return_sku", buttons=buttons)
         return []

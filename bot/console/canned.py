@@ -1,4 +1,4 @@
-"""Canned replies in nb and en: a start for the agent's message, which they can edit before sending."""
+"""Canned replies in nb, en, sv and da: a start for the agent's message, which they can edit before sending."""
 
 from __future__ import annotations
 
@@ -36,12 +36,50 @@ _CANNED: dict[str, list[tuple[str, str]]] = {
         ("Anything else?", "Is there anything else I can help you with?"),
         ("Goodbye", "Thank you for contacting {shop}. Have a nice day!"),
     ],
+    "sv": [
+        (
+            "Hälsning",
+            "Hej, det här är {agent} från kundtjänst på {shop}. "
+            "Jag har läst konversationen, så du behöver inte upprepa dig.",
+        ),
+        ("Kollar", "Tack för att du väntar. Jag tittar på det nu och är tillbaka om en liten stund."),
+        (
+            "Beställningsnummer",
+            "Kan du ge mig beställningsnumret? Det står i orderbekräftelsen som du fick via mejl.",
+        ),
+        (
+            "Reklamation",
+            "Vad tråkigt att varan inte höll. "
+            "Skicka gärna en bild på skadan till {email}, så hjälper vi dig med en reklamation.",
+        ),
+        ("Något mer?", "Är det något mer jag kan hjälpa dig med?"),
+        ("Avslutning", "Tack för att du kontaktade {shop}. Ha en fin dag!"),
+    ],
+    "da": [
+        (
+            "Hilsen",
+            "Hej, det er {agent} fra kundeservice hos {shop}. "
+            "Jeg har læst samtalen, så du behøver ikke at gentage dig selv.",
+        ),
+        ("Undersøger", "Tak, fordi du venter. Jeg kigger på det nu og er tilbage om et øjeblik."),
+        (
+            "Bestillingsnummer",
+            "Vil du give mig bestillingsnummeret? Det står i ordrebekræftelsen, som vi sendte dig på mail.",
+        ),
+        (
+            "Reklamation",
+            "Hvor ærgerligt, at varen ikke holdt. "
+            "Send gerne et billede af skaden til {email}, så hjælper vi dig med en reklamation.",
+        ),
+        ("Andet?", "Er der andet, jeg kan hjælpe dig med?"),
+        ("Afslutning", "Tak, fordi du kontaktede {shop}. Hav en god dag!"),
+    ],
 }
-LANGUAGE_NAMES = {"nb": "Norsk", "en": "English"}
+LANGUAGE_NAMES = {"nb": "Norsk", "sv": "Svenska", "da": "Dansk", "en": "English"}
 
 
 def canned_replies(agent_name: str, language: str) -> list[dict[str, object]]:
-    """Both languages, the conversation's own first."""
+    """Every language, the conversation's own first."""
     shop = shop_info()
     order = [language] + [other for other in _CANNED if other != language] if language in _CANNED else list(_CANNED)
     return [

@@ -25,7 +25,7 @@ REASONS = {
 }
 SIGNALS = {"angry_words": "angry words", "shouting": "shouting", "repeat": "asked the same again"}
 STATES = {"bot": "With the bot", "queued": "In the queue", "agent": "With an agent", "closed": "Closed"}
-LANGUAGES = {"nb": "Norwegian", "en": "English"}
+LANGUAGES = {"nb": "Norwegian", "sv": "Swedish", "da": "Danish", "en": "English"}
 
 
 def iso(moment: datetime | None) -> str | None:

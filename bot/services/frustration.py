@@ -4,7 +4,8 @@ Used by the gateway's Rasa channel (bot/rasa_channel.py) on every typed turn, be
 runs: a frustrated turn goes to a person (reason "frustration") instead of getting another bot answer.
 Each signal is meant to be clear on its own, so a calm customer is never pushed into the queue:
 
-- angry wording: words nobody uses calmly to a shop (nb and en), not mild ones like "dumb question";
+- angry wording: words nobody uses calmly to a shop (nb, en, sv and da), not mild ones like "dumb question",
+  nor the calm words that start the same ("fantastisk", "ett stort fan av", "skitbra", "idiotsäker");
 - shouting: a message of some length in mostly capitals, or a run of exclamation marks ("!!!");
 - a repeat: the same question as one of the last few turns, within minutes, either nearly the same
   words, or the same question intent in similar words, and never about a different order number or
@@ -25,7 +26,12 @@ ANGRY = "angry_words"
 SHOUTING = "shouting"
 REPEAT = "repeat"
 
-# Word starts, matched at a word boundary, case-insensitively. Norwegian first, then English.
+# Praise that a swear word may stress ("jävligt bra", "fandme hurtigt"): then it is no anger.
+_PRAISE = (
+    r"\s+(?:bra|gott|god|godt|fint|fin|flot\w*|fed|fedt|lækker\w*|snygg\w*|grym\w*|skön\w*|smidig\w*"
+    r"|snabb\w*|hurtig\w*|nice|najs|kul|sej|sejt|sjov\w*|billig\w*)\b"
+)
+# Word starts, matched at a word boundary, case-insensitively. Norwegian first, then English, Swedish, Danish.
 _ANGRY_WORDS = (
     # nb
     r"faen",
@@ -35,7 +41,7 @@ _ANGRY_WORDS = (
     r"dritt",
     r"forbanna",
     r"forbannet",
-    r"idiot",
+    r"idiot(?!s(?:ikk|äk))",  # not "idiotsikker", "idiotsäker" (foolproof)
     r"elendig",
     r"håpløs",
     r"latterlig",
@@ -43,7 +49,7 @@ _ANGRY_WORDS = (
     r"skandal",
     r"uakseptabel",
     r"frustrer",
-    r"irriter",
+    r"irriter(?!\w*\s+(?:\w+\s+)?(?:huden|hud|huda|skinnet))",  # not wool that "irriterer huden"
     r"sint\b",
     r"rasende",
     r"svindel",
@@ -74,6 +80,33 @@ _ANGRY_WORDS = (
     r"rip[\s-]?off",
     r"worst\s+(?:service|shop|store|company|bot|chat)",
     r"terrible\s+(?:service|shop|store|company|bot|chat)",
+    # sv: "fan" alone is also a fan ("ett stort fan av era tält")
+    r"(?:vad|va|fy|för|men|åh|jävla)\s+fan\b",
+    r"fan\s+(?:också|heller|ta|vad|hur|i\s+helvete)\b",
+    r"\Afan\b(?!\s+(?:av|of)\b)",
+    r"jävl\w*\b(?!" + _PRAISE + r")",
+    r"skit(?:\b(?!\s+(?:samma|i\s+det)\b)|dålig|butik|bolag|företag|service|sida|snack)",  # not "skitbra"
+    r"satan",
+    r"förbanna",
+    r"arg\b",
+    r"bedrövlig",
+    r"oacceptab",
+    r"(?:ni\s+är|i\s+er)\s+(?:\w+\s+)?(?:värdelös|ubrugelig)",
+    r"(?:värdelös|ubrugelig)\w*\s+(?:service|kundtjänst|kundeservice|butik|företag|firma|bot|chatt?)",
+    r"slöseri\s+med\s+(?:min\s+)?tid",
+    r"lura(?:t|de)\s+mig",
+    r"sämsta\s+(?:service|kundtjänst|butik|företag|boten|chatten)",
+    # da
+    r"fand(?:en\b|e?me\b(?!" + _PRAISE + r"))",
+    r"helvede",
+    r"lort(?:e(?!n\b)\w*)?\b",  # not sv "lortig", "lorten" (dirt)
+    r"pis\b",
+    r"pisse(?:sur|dårlig|ringe|irriteret|elendig|træls)",
+    r"møg(?:butik|service|firma|forretning|shop)",  # not "møgvejr"
+    r"uacceptab",
+    r"spild\s+af\s+(?:min\s+)?tid",
+    r"snydt\s+mig",
+    r"værste\s+(?:service|kundeservice|butik|forretning|firma|bot|chat)",
 )
 _ANGRY = re.compile(r"\b(?:" + "|".join(_ANGRY_WORDS) + r")", re.IGNORECASE)
 # "!!!", "?!!", "!?!": three or more, at least two of them "!".

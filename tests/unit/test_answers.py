@@ -1,10 +1,12 @@
-"""Reading a customer's short answer inside a form: an item in their own words, a reason, "the other one"."""
+"""Reading a customer's short answer inside a form: an item in their own words, a reason, "the other one".
+
+In all four languages: the product names are Norwegian, the customers write nb, en, sv or da."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.services.answers import ONE, ORDER, names_product, read_remark
+from bot.services.answers import ONE, ORDER, names_product, read_remark, says_yes_or_no
 
 KARI = ("Ullundertøy sett", "Løpesokker 3-pk", "Sovepose Vinter")
 
@@ -86,3 +88,105 @@ def test_yes_and_no_are_read_from_the_words_not_from_nlu() -> None:
 )
 def test_a_word_names_a_product_by_its_first_word(word: str, product: str, names: bool) -> None:
     assert names_product(word, product) is names
+
+
+SHOP = (
+    "Fjellsko Tinde GTX",
+    "Ullundertøy sett",
+    "Løpesokker 3-pk",
+    "Sykkelhjelm Vind",
+    "Telt Fjellheim 2",
+    "Termos 1L",
+    "Løpejakke Vind",
+    "Terrengsko Sti",
+    "Skiluer Outlet",
+    "Sovepose Vinter",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        # sv
+        ("sovsäcken", ("Sovepose Vinter",)),
+        ("nej, jag menade strumporna", ("Løpesokker 3-pk",)),
+        ("det var underställen", ("Ullundertøy sett",)),
+        ("jag vill returnera jackan", ("Løpejakke Vind",)),
+        ("tältet", ("Telt Fjellheim 2",)),
+        ("hjälmen tack", ("Sykkelhjelm Vind",)),
+        ("mössan", ("Skiluer Outlet",)),
+        ("kängorna", ("Fjellsko Tinde GTX",)),
+        ("skorna", ("Fjellsko Tinde GTX", "Terrengsko Sti")),  # like "the shoes": two of them
+        # da
+        ("soveposen", ("Sovepose Vinter",)),
+        ("jeg mente sokkerne", ("Løpesokker 3-pk",)),
+        ("strømperne", ("Løpesokker 3-pk",)),
+        ("uldundertøjet", ("Ullundertøy sett",)),
+        ("jeg vil gerne returnere jakken", ("Løpejakke Vind",)),
+        ("termokanden", ("Termos 1L",)),
+        ("huen", ("Skiluer Outlet",)),
+        ("vandrestøvlerne", ("Fjellsko Tinde GTX",)),
+    ],
+)
+def test_an_item_in_swedish_or_danish_is_a_bare_answer(text: str, named: tuple[str, ...]) -> None:
+    remark = read_remark(text, SHOP)
+    assert remark.items == named and remark.bare and remark.says_something
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sovsäcken har ett hål",  # a complaint
+        "hur länge har jag på mig att returnera sovsäcken?",  # a question
+        "jag vill returnera strumporna men behålla underställen",
+        "soveposen har et hul",
+        "hvor lang tid har jeg til at returnere soveposen?",
+    ],
+)
+def test_more_than_an_answer_in_swedish_or_danish_is_left_to_nlu(text: str) -> None:
+    assert not read_remark(text, KARI).bare
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "den var för liten",
+        "alldeles för stor",
+        "den passade inte",
+        "fel färg",
+        "jag gillade den inte",
+        "den var alt for stor",
+        "den passede ikke",
+        "forkert størrelse",
+        "jeg kunne ikke lide den",
+    ],
+)
+def test_a_reason_for_returning_in_swedish_or_danish(text: str) -> None:
+    remark = read_remark(text, KARI)
+    assert remark.reason and remark.bare and not remark.yes_or_no and not remark.everything
+
+
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("nej, den andra beställningen", ORDER),
+        ("fel order", ORDER),
+        ("den andra", ONE),
+        ("nej, den anden ordre", ORDER),
+        ("forkert bestilling", ORDER),
+        ("den anden", ONE),
+    ],
+)
+def test_the_other_order_or_item_in_swedish_or_danish(text: str, other: str) -> None:
+    remark = read_remark(text, KARI)
+    assert remark.other == other and remark.bare
+
+
+def test_yes_no_and_everything_in_swedish_and_danish() -> None:
+    assert read_remark("ja, sovsäcken", KARI).yes_or_no
+    assert read_remark("nej, det passar inte", KARI).no
+    assert read_remark("nej tak", KARI).no and says_yes_or_no("ja tak")
+    assert says_yes_or_no("okej") and not says_yes_or_no("sovsäcken")
+    for text in ("båda", "alla varorna", "begge to", "alle varerne", "allihop"):
+        remark = read_remark(text, KARI)
+        assert remark.everything and remark.bare, text

@@ -1,4 +1,4 @@
-"""Clear frustration, and nothing else: angry words, shouting, the same question again (nb and en)."""
+"""Clear frustration, and nothing else: angry words, shouting, the same question again (nb, en, sv and da)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,78 @@ def test_shouting_is_capitals_or_exclamation_marks(text: str) -> None:
     ],
 )
 def test_calm_messages_are_not_frustrated(text: str) -> None:
+    assert assess(text, None, [], NOW).signals == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # sv
+        "Fy fan, var är mitt paket?",
+        "Vad fan håller ni på med?",
+        "Fan, jag har väntat i två veckor",
+        "Det här är en jävla skitbutik",
+        "Skit också, paketet har fortfarande inte kommit",
+        "Jävligt dålig service",
+        "Ni är helt värdelösa",
+        "Jag är så förbannad nu",
+        "Jag är arg på er",
+        "Vilket slöseri med min tid",
+        "Det är helt oacceptabelt",
+        "Sämsta kundtjänsten jag har varit med om",
+        # da
+        "For fanden, hvor er min pakke?",
+        "Det er fandme for dårligt",
+        "Sikke noget lort",
+        "Hvilken lortebutik",
+        "Det er noget pis",
+        "Jeg er pissesur på jer",
+        "I er helt ubrugelige",
+        "Det her er spild af min tid",
+        "Hvilken møgbutik",
+        "Det er helt uacceptabelt",
+        "Værste kundeservice nogensinde",
+        "I har snydt mig",
+    ],
+)
+def test_angry_wording_in_swedish_and_danish(text: str) -> None:
+    assert assess(text, "order_status", [], NOW).signals == (ANGRY,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # sv: words that start like a swear word, praise said with one, and ordinary questions
+        "Fantastisk service, tack!",
+        "Jag är ett stort fan av era tält",
+        "Den fanns inte i min storlek",
+        "Skitbra jacka, den passar perfekt",
+        "Skit samma, jag tar den blå i stället",
+        "Det gick jävligt snabbt, tack!",
+        "Är tältet idiotsäkert att slå upp?",
+        "Kan man tvätta jackan om den blir lortig?",
+        "Irriterar ullunderställen huden?",
+        "Är presentkortet värdelöst om det har gått ut?",
+        "Jag vill göra en reklamation på en jacka som gick sönder",
+        "Kan jag få en returfraktsedel?",
+        "Var är min beställning?",
+        "Kan jag returnera skorna? De var för små.",
+        # da
+        "Fantastisk kundeservice, tak!",
+        "Jakken er pissegod, tak",
+        "Det var fandme hurtig levering",
+        "Jeg skal bruge en jakke til møgvejr",
+        "Har I huer i pistaciegrøn?",
+        "Er teltet idiotsikkert at slå op?",
+        "Kradser ulden, eller irriterer den huden?",
+        "Er gavekortet ubrugeligt, når det er udløbet?",
+        "Jeg vil gerne lave en reklamation",
+        "Kan jeg få en returlabel?",
+        "Hvor er min bestilling?",
+        "Kan jeg bytte skoene til en anden størrelse?",
+    ],
+)
+def test_calm_swedish_and_danish_messages_are_not_frustrated(text: str) -> None:
     assert assess(text, None, [], NOW).signals == ()
 
 

@@ -3,8 +3,9 @@
  *   <script src="https://gateway/widget.js" data-gateway="/ws" data-language="nb"
  *           data-customer-token="JWT" data-shop-name="Tindra Sport" async></script>
  *
- * The page may call window.VardeChat.setIdentity(token, language) when the customer signs in
- * or out, and VardeChat.open() / VardeChat.close().
+ * data-language is nb, en, sv or da (anything else: nb). The page may call
+ * window.VardeChat.setIdentity(token, language) when the customer signs in or out, and
+ * VardeChat.open() / VardeChat.close().
  * Speaks the protocol in docs/gateway-protocol.md.
  */
 (() => {
@@ -47,8 +48,37 @@
       rateComment: "Comment (optional)", rateSend: "Send rating", rateSkip: "No thanks",
       rateThanks: "Thank you for your feedback!", ratePick: "Choose a rating from 1 to 5.",
     },
+    sv: {
+      open: "Chatta med oss", close: "Stäng chatten", title: "Kundtjänst",
+      log: "Konversation", input: "Skriv ett meddelande", send: "Skicka", placeholder: "Skriv ett meddelande …",
+      typing: "Assistenten skriver …", typingAgent: "Kundtjänst skriver …", suggestions: "Förslag", you: "Du", bot: "Assistent",
+      agent: "Kundtjänst", system: "Meddelande", connecting: "Ansluter …",
+      offline: "Du är offline. Vi fortsätter att försöka, och dina meddelanden skickas när anslutningen är tillbaka.",
+      pending: "Skickas …", failed: "Inte skickat", queued: "Du står i kö för att prata med någon av oss.",
+      agentOn: "Nu chattar du med någon av oss på kundtjänst.", closed: "Konversationen är avslutad.",
+      hint: "Vi svarar dygnet runt", hello: "Hej! Vad kan vi hjälpa dig med i dag?",
+      rateQ: "Hur var hjälpen du fick?",
+      rates: ["1 – mycket dålig", "2 – dålig", "3 – helt okej", "4 – bra", "5 – mycket bra"],
+      rateComment: "Kommentar (valfritt)", rateSend: "Skicka betyg", rateSkip: "Nej tack",
+      rateThanks: "Tack för din feedback!", ratePick: "Välj ett betyg från 1 till 5.",
+    },
+    da: {
+      open: "Chat med os", close: "Luk chatten", title: "Kundeservice",
+      log: "Samtale", input: "Skriv en besked", send: "Send", placeholder: "Skriv en besked …",
+      typing: "Assistenten skriver …", typingAgent: "Kundeservice skriver …", suggestions: "Forslag", you: "Du", bot: "Assistent",
+      agent: "Kundeservice", system: "Besked", connecting: "Forbinder …",
+      offline: "Du er offline. Vi bliver ved med at prøve, og dine beskeder bliver sendt, når forbindelsen er tilbage.",
+      pending: "Sender …", failed: "Ikke sendt", queued: "Du er i kø til at tale med en af os.",
+      agentOn: "Nu chatter du med en af os fra kundeservice.", closed: "Samtalen er afsluttet.",
+      hint: "Vi svarer døgnet rundt", hello: "Hej! Hvad kan vi hjælpe dig med i dag?",
+      rateQ: "Hvordan var den hjælp, du fik?",
+      rates: ["1 – meget dårlig", "2 – dårlig", "3 – helt okay", "4 – god", "5 – rigtig god"],
+      rateComment: "Kommentar (valgfri)", rateSend: "Send bedømmelse", rateSkip: "Nej tak",
+      rateThanks: "Tak for din feedback!", ratePick: "Vælg en bedømmelse fra 1 til 5.",
+    },
   };
-  const pickLang = (l) => (TEXTS[l] ? l : "nb");
+  // nb, en, sv or da; anything else (a page's "no", "de", nothing at all) gets the shop's default, nb.
+  const pickLang = (l) => (Object.prototype.hasOwnProperty.call(TEXTS, l) ? l : "nb");
 
   // Who a token is about, only to keep one customer's history from being resumed for the next
   // person on the same browser. The gateway verifies tokens; this never grants anything.
