@@ -11,7 +11,7 @@ from bot.language import LANGUAGES, choose_language, detect_language
 # Messages of 3+ words that a reader of the language would place at once.
 CLEAR = {
     "nb": [
-        "hvor er pakken min, jeg bestilte den forrige uke",
+        "hvor er pakken min? jeg bestilte den for en uke siden",
         "jeg vil gjerne returnere skoene fordi de er for små",
         "hei, jeg har ikke fått pakken min ennå",
     ],
@@ -169,3 +169,17 @@ def test_every_language_pair_is_covered() -> None:
     pairs = {(a, b) for a, b in itertools.permutations(LANGUAGES, 2)}
     covered = {(current, language) for language in CLEAR for current in LANGUAGES if current != language}
     assert covered == pairs
+
+
+# Everyday Danish that lingua's general models alone left in Norwegian on an nb page: the shop's own
+# Danish examples (data/nlu/da) tell them apart.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kan jeg bytte skoene til en anden størrelse",
+        "hvad gør jeg hvis varen er i stykker",
+        "hvor mange point har jeg på min konto",
+    ],
+)
+def test_chat_danish_switches_from_a_norwegian_page(text: str) -> None:
+    assert choose_language(text, None, "nb") == "da"
