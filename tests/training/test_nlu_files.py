@@ -47,6 +47,8 @@ def test_the_topic_file_follows_the_intent_and_language(data_copy: Workspace) ->
         ("request_human", "nb"): "data/nlu/nb/handoff.yml",
         ("deny", "en"): "data/nlu/en/smalltalk.yml",
         ("faq_complaints", "nb"): "data/nlu/nb/returns.yml",
+        ("order_status", "sv"): "data/nlu/sv/orders.yml",
+        ("check_points", "da"): "data/nlu/da/loyalty.yml",
     }
     texts = iter(
         [
@@ -54,6 +56,8 @@ def test_the_topic_file_follows_the_intent_and_language(data_copy: Workspace) ->
             "kan en ekte person ta over chatten",
             "nah not today",
             "gjelder reklamasjonsretten for sko også",
+            "när dyker min låda med grejer upp egentligen",
+            "hvor mange point har jeg samlet sammen i år mon tro",
         ]
     )
     for (intent, language), expected in cases.items():
@@ -80,7 +84,7 @@ def test_order_numbers_and_emails_are_annotated_as_docs_intents_md_asks(data_cop
         ("order_status", "nb", "hvor er pakka mi", "Already an example of 'order_status'"),
         ("greet", "nb", "Hvor er PAKKA mi?!", "as an example of 'order_status'"),
         ("no_such_intent", "nb", "hei", "Unknown intent"),
-        ("greet", "sv", "hej på dig", "Unknown language"),
+        ("greet", "fi", "hei vaan", "Unknown language"),
         ("greet", "nb", "   ", "empty"),
         ("greet", "nb", "hei " * 200, "at most 500"),
         ("greet", "nb", "hei\nhallo", "no line breaks"),
