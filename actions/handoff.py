@@ -15,7 +15,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import SupportAction, clock_of, customer_of, language_of, latest_metadata, latest_text
-from bot.i18n import format_date
+from bot.i18n import format_date, format_time
 from bot.services import queue
 from bot.services.handoff import People, people_now, request_handoff
 from bot.services.hours import local_now
@@ -30,7 +30,7 @@ TICKET_FORM = "ticket_form"
 def when_we_open(people: People, now: datetime | None, language: str) -> str:
     """'tomorrow (Monday 7 January) 08:00', counted from the same "now" the hours were judged by."""
     opens = people.opens
-    return f"{format_date(opens.date(), language, today=local_now(now).date())} {opens:%H:%M}"
+    return f"{format_date(opens.date(), language, today=local_now(now).date())} {format_time(opens.time(), language)}"
 
 
 def handoff_reason(tracker: Tracker) -> tuple[str, str | None]:

@@ -7,10 +7,11 @@ money and lists come from CLDR through Babel, so "8. desember", "8 december", "d
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
+from babel.dates import format_time as _babel_time
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
@@ -123,6 +124,11 @@ def format_date(day: date, language: str | None, today: date | None = None) -> s
     absolute = _plain_spaces(_babel_date(day, format=pattern, locale=_LOCALES[language]))
     relative = _RELATIVE[language].get((day - today).days)
     return f"{relative} ({absolute})" if relative else absolute
+
+
+def format_time(moment: time, language: str | None) -> str:
+    """'08:00' (nb, sv, en), '08.00' (da): the locale's short time."""
+    return _plain_spaces(_babel_time(moment, format="short", locale=_LOCALES[lang(language)]))
 
 
 def format_number(value: float, language: str | None) -> str:

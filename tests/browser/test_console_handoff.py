@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
+from bot.i18n import format_date
 from tests.browser.conftest import running_gateway
 from tests.browser.test_widget import TURN_MS, chat_log, open_chat, say, sign_in
 from tests.gateway.desk_support import CLOSED, OPEN, quiet_desk
@@ -145,6 +147,43 @@ def test_a_customer_asks_for_a_person_an_agent_takes_over_and_hands_back(
     say(shop, "Hvor er bestilling 10234?")
     expect(chat_log(shop)).to_contain_text("Sporingsnummer", timeout=TURN_MS)
     assert "Bytter til str. 42" not in chat_log(shop).inner_text()
+
+
+def test_emma_is_answered_in_swedish_and_an_agent_replies_in_swedish(
+    two_people: tuple[Page, Page], desk_gateway: str
+) -> None:
+    shop, agent = two_people
+    log_in(agent, desk_gateway)
+
+    shop.goto(f"{desk_gateway}/")
+    sign_in(shop, "Emma", "Emma Lindqvist")  # shop.yml: language sv
+    shop.get_by_role("button", name="Chatta med oss").click()
+    say(shop, "Hej! Var är min beställning 10251?", box="Skriv ett meddelande")
+    # Her order was delivered five days ago: the date in Swedish form ("fredag 27 november", no period).
+    delivered = format_date(date.today() - timedelta(days=5), "sv")
+    delivered_answer = f"Beställning 10251 (Løpejakke Vind) levererades {delivered}"
+    expect(chat_log(shop)).to_contain_text(delivered_answer, timeout=TURN_MS)
+
+    say(shop, "Jag skulle vilja prata med en människa", box="Skriv ett meddelande")
+    expect(chat_log(shop)).to_contain_text("Du är nummer 1 i kön", timeout=TURN_MS)
+
+    # The agent sees her language in the queue and in the conversation, and Swedish canned replies first.
+    entry = queue_entry(agent, "Emma Lindqvist")
+    expect(entry).to_be_visible(timeout=LIVE_MS)
+    expect(entry).to_contain_text("Swedish")
+    entry.get_by_role("button", name="Claim").click()
+    expect(agent).to_have_url(re.compile(r"/console/conversations/[0-9a-f]{32}$"))
+    expect(agent.get_by_text("Writes in Swedish.")).to_be_visible()
+    expect(chat_log(shop)).to_contain_text("Anne från kundtjänst är nu med i chatten", timeout=LIVE_MS)
+    agent.get_by_text("Canned replies").click()
+    expect(agent.locator(".canned-group").first).to_have_attribute("lang", "sv")
+    agent.get_by_role("button", name="Något mer?").click()
+    reply_box = agent.get_by_label("Reply to the customer")
+    expect(reply_box).to_have_value("Är det något mer jag kan hjälpa dig med?")
+    reply_box.press("Enter")
+    answer = shop.locator("varde-chat .m.agent").filter(has_text="Är det något mer jag kan hjälpa dig med?")
+    expect(answer).to_be_visible(timeout=LIVE_MS)
+    expect(answer).to_contain_text("Anne:")
 
 
 def test_outside_opening_hours_the_message_is_taken_and_shown_in_the_console(

@@ -205,6 +205,18 @@ def test_an_english_speaking_customer_gets_an_english_widget(shop: Page) -> None
     assert "shipped" in replies_after(shop, "10245")
 
 
+def test_a_danish_customer_gets_a_danish_widget_and_danish_answers(shop: Page) -> None:
+    sign_in(shop, "Mads", "Mads Jensen")  # shop.yml: language da
+    launcher(shop, "Chat med os").click()
+    expect(shop.get_by_role("dialog", name="Tindra Sport – kundeservice")).to_be_visible()
+    say(shop, "Hvornår kommer min bestilling?", box="Skriv en besked")
+    expect(chat_log(shop)).to_contain_text("Vi har modtaget bestilling 10260", timeout=TURN_MS)
+    # Placed today: the relative word is Danish too, and nothing is Norwegian.
+    answer = replies_after(shop, "Hvornår kommer min bestilling?")
+    assert "i dag" in answer and "Terrengsko Sti" in answer, answer
+    assert "bestillingen din" not in answer and "Hei" not in answer, answer
+
+
 def test_signing_in_as_someone_else_starts_a_new_conversation(shop: Page) -> None:
     sign_in(shop, "Kari", "Kari Nordmann")
     open_chat(shop)

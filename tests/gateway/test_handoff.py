@@ -270,7 +270,7 @@ async def test_outside_hours_the_message_is_taken_as_a_ticket_and_shown_in_the_c
         widget = await customer(gateway, who=None, language="en")
         frames = await widget.turn("I want to talk to a person")
         reply = texts(frames)
-        assert "isn't at work right now" in reply and "We open tomorrow (Monday 7 January) 08:00" in reply, reply
+        assert "isn't at work right now" in reply and "We open tomorrow (Monday, 7 January) 08:00" in reply, reply
         assert "Which e-mail address should we answer you at?" in reply
         assert state_of(widget.conversation_id) == ("bot", None) and states(frames) == []
         frames = await widget.turn("sure, it is guest.one@example.no")
@@ -279,7 +279,7 @@ async def test_outside_hours_the_message_is_taken_as_a_ticket_and_shown_in_the_c
         frames = await widget.turn(message)
         [ticket] = tickets_of(widget.conversation_id)
         assert (ticket.email, ticket.message, ticket.status) == ("guest.one@example.no", message, "open")
-        assert f"case {ticket.id}" in texts(frames) and "after we open, tomorrow (Monday 7 January) 08:00" in texts(
+        assert f"case {ticket.id}" in texts(frames) and "after we open, tomorrow (Monday, 7 January) 08:00" in texts(
             frames
         )
         snapshot = await anne.snapshot_where(lambda s: any(t["id"] == ticket.id for t in s["tickets"]))

@@ -1,10 +1,19 @@
 """Values in each customer's language, by the locale's own (CLDR) conventions."""
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 
-from bot.i18n import SUPPORTED_LANGUAGES, format_date, format_nok, format_points, join_list, lang, tier_name
+from bot.i18n import (
+    SUPPORTED_LANGUAGES,
+    format_date,
+    format_nok,
+    format_points,
+    format_time,
+    join_list,
+    lang,
+    tier_name,
+)
 
 TODAY = date(2026, 12, 3)
 
@@ -44,3 +53,12 @@ def test_unknown_language_is_norwegian() -> None:
     assert SUPPORTED_LANGUAGES == ("nb", "sv", "da", "en")
     assert lang("fi") == lang(None) == "nb"
     assert format_nok(79, "xx") == "79 kr"
+
+
+def test_times() -> None:
+    assert [format_time(time(8, 0), language) for language in SUPPORTED_LANGUAGES] == [
+        "08:00",
+        "08:00",
+        "08.00",
+        "08:00",
+    ]

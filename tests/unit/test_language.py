@@ -183,3 +183,9 @@ def test_every_language_pair_is_covered() -> None:
 )
 def test_chat_danish_switches_from_a_norwegian_page(text: str) -> None:
     assert choose_language(text, None, "nb") == "da"
+
+
+@pytest.mark.parametrize("page", LANGUAGES)
+@pytest.mark.parametrize("text", ["florp zibbel wonk", "xyzzy plugh frobozz", "masufep nyworf mivunk", "asdf qwer zxcv"])
+def test_keyboard_mashing_never_switches(text: str, page: str) -> None:
+    assert choose_language(text, page, page) == page
