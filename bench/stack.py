@@ -11,16 +11,10 @@ runs through bot/rasa_main.py, which validates action responses without re-check
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +22,7 @@ from typing import Any
 import jwt
 
 from bench.procinfo import memory_mib
+from bot.processes import Child, actions_ready, answers, bot_command, free_port, get_json, rasa_ready, wait_until
 from bot.settings import PROJECT_ROOT, get_settings
 
 PARTS = ("actions", "rasa", "gateway")
@@ -35,22 +30,9 @@ STOCK = "stock"  # Rasa as shipped, for the baseline path
 POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def http_json(url: str, headers: dict[str, str] | None = None, timeout: float = 3) -> tuple[int, Any]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:  # the gateway's 503 still says which parts are up
-        try:
-            return error.code, json.load(error)
-        except ValueError:
-            return error.code, None
+    """Status and JSON body, also of an HTTP error: the gateway's 503 still says which parts are up."""
+    return get_json(url, headers, timeout)
 
 
 @dataclass
@@ -95,7 +77,7 @@ class Stack:
     root: Path = PROJECT_ROOT  # the checkout whose `python -m bot` runs (another one for A/B comparisons)
     stock: Database | None = None  # Rasa as shipped keeps its trackers here (start_stock)
     ports: dict[str, int] = field(default_factory=lambda: {part: free_port() for part in (*PARTS, STOCK)})
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, Child] = field(default_factory=dict)
     started_at: dict[str, float] = field(default_factory=dict)
     ready_after: dict[str, float] = field(default_factory=dict)
 
@@ -146,7 +128,7 @@ class Stack:
 
     def command(self, part: str) -> tuple[list[str], dict[str, str]]:
         if part != STOCK:
-            return [sys.executable, "-m", "bot", part, "--port", str(self.ports[part])], self.env()
+            return bot_command(part, "--port", str(self.ports[part])), self.env()
         from bot.cli import latest_model
 
         assert self.stock is not None
@@ -174,41 +156,28 @@ class Stack:
         figures); seconds until it answers."""
         self.stock = database
         self._spawn(STOCK)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._ready(STOCK):
-                return round(time.monotonic() - self.started_at[STOCK], 2)
-            if self.processes[STOCK].poll() is not None:
-                raise RuntimeError(f"stock Rasa exited: {self.log_tail(STOCK)}")
-            time.sleep(0.2)
-        raise TimeoutError(f"stock Rasa not ready after {timeout} s; log in {self.work_dir}")
+        wait_until(
+            lambda: self._ready(STOCK), timeout, f"stock Rasa not ready after {timeout} s; log in {self.work_dir}",
+            watch=[self.processes[STOCK]],
+        )  # fmt: skip
+        return round(time.monotonic() - self.started_at[STOCK], 2)
 
     def _spawn(self, part: str) -> None:
-        log = (self.work_dir / f"{part}.log").open("ab")
-        self.started_at[part] = time.monotonic()
+        """Output to <work_dir>/<part>.log; a session of its own, so it is stopped as a group, helpers included."""
         command, env = self.command(part)
-        self.processes[part] = subprocess.Popen(
-            command,
-            cwd=self.root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # stopped as a group, helpers included
-        )
+        child = Child.start(part, command, cwd=self.root, env=env, log_path=self.work_dir / f"{part}.log")
+        self.processes[part] = child
+        self.started_at[part] = child.started_at
 
     def _ready(self, part: str) -> bool:
-        try:
-            if part == "actions":
-                status, body = http_json(f"{self.actions_url}/health", timeout=2)
-                return status == 200 and body.get("status") == "ok"
-            if part in ("rasa", STOCK):
-                url = self.rasa_url if part == "rasa" else self.stock_url
-                status, body = http_json(f"{url}/status", self.rasa_headers(), timeout=2)
-                return status == 200 and bool(body.get("model_id"))
-            status, body = http_json(f"{self.gateway_url}/health", timeout=3)
-            return isinstance(body, dict) and body.get("parts", {}).get("gateway", {}).get("ok") is True
-        except (OSError, ValueError, AttributeError):
-            return False
+        if part == "actions":
+            return actions_ready(self.actions_url)
+        if part in ("rasa", STOCK):
+            return rasa_ready(self.rasa_url if part == "rasa" else self.stock_url, self.rasa_headers())
+        return answers(
+            f"{self.gateway_url}/health",
+            lambda _status, body: isinstance(body, dict) and body.get("parts", {}).get("gateway", {}).get("ok") is True,
+        )
 
     def wait_ready(self, timeout: float = 300) -> dict[str, float]:
         """Seconds from start until each part answers its own health check, then until /health says all ok."""
@@ -217,9 +186,7 @@ class Stack:
             for part in PARTS:
                 if part not in self.ready_after and self._ready(part):
                     self.ready_after[part] = round(time.monotonic() - self.started_at[part], 2)
-                process = self.processes[part]
-                if process.poll() is not None:
-                    raise RuntimeError(f"{part} exited with {process.returncode}: {self.log_tail(part)}")
+                self.processes[part].raise_if_exited()
             if len(self.ready_after) == len(PARTS):
                 status, body = http_json(f"{self.gateway_url}/health")
                 if status == 200 and body.get("status") == "ok":
@@ -239,13 +206,8 @@ class Stack:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
     def stop(self) -> None:
+        """One part after the other, the gateway first: SIGTERM, SIGKILL after 20 s."""
         for part in reversed(self.parts):
-            process = self.processes.pop(part, None)
-            if process is None or process.poll() is not None:
-                continue
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            child = self.processes.pop(part, None)
+            if child is not None:
+                child.stop()

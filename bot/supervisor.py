@@ -6,20 +6,15 @@ part is up, prints the URL, and on Ctrl-C (or when any part dies) stops all of t
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.processes import Child, bot_command, get_json, stop_all
+from bot.settings import Settings, get_settings
 
 log = logging.getLogger("bot.supervisor")
 
@@ -43,42 +38,19 @@ def parts(settings: Settings) -> tuple[Part, ...]:
     )
 
 
-def _pipe_output(name: str, stream) -> None:  # type: ignore[no-untyped-def]
-    for raw in iter(stream.readline, b""):
-        sys.stdout.write(f"{name:>8} | {raw.decode(errors='replace')}")
-        sys.stdout.flush()
-
-
 def _health(url: str) -> dict | None:
+    """The gateway's /health body, also from a 503 (it still carries the parts' status); None when it does
+    not answer or answers something that is not JSON."""
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:  # 503 still carries the parts' status
-        try:
-            return json.load(error)
-        except ValueError:
-            return None
+        return get_json(url)[1]
     except (OSError, ValueError):
         return None
-
-
-def _stop(processes: dict[str, subprocess.Popen]) -> None:
-    for name, process in reversed(processes.items()):
-        if process.poll() is None:
-            log.info("stopping %s", name)
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def run_all() -> int:
     settings = get_settings()
     settings.check_production()
-    processes: dict[str, subprocess.Popen] = {}
+    children: list[Child] = []
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -87,23 +59,17 @@ def run_all() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     for part in parts(settings):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", *part.args],
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # our Ctrl-C handling stops them in order
-        )
-        processes[part.name] = process
-        threading.Thread(target=_pipe_output, args=(part.name, process.stdout), daemon=True).start()
-        log.info("started %s (pid %d)", part.name, process.pid)
+        # Output prefixed with the part's name; a session of its own, so our Ctrl-C handling stops them in order.
+        child = Child.start(part.name, bot_command(*part.args))
+        children.append(child)
+        log.info("started %s (pid %d)", part.name, child.pid)
 
     health_url = f"{settings.gateway_url}/health"
     started = time.monotonic()
     announced = False
     try:
         while not stopping.is_set():
-            dead = [name for name, process in processes.items() if process.poll() is not None]
+            dead = [child.name for child in children if child.poll() is not None]
             if dead:
                 log.error("%s stopped unexpectedly; stopping everything", ", ".join(dead))
                 return 1
@@ -119,5 +85,5 @@ def run_all() -> int:
             stopping.wait(1)
         return 0
     finally:
-        _stop(processes)
+        stop_all(children, logger=log)
         log.info("all parts stopped")

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,14 +14,9 @@ from typing import Any
 import jwt
 from rasa_sdk import Tracker
 
+from bot.processes import Child, actions_ready, bot_command, rasa_ready, wait_until
+from bot.processes import free_port as free_port  # a port nothing listens on now, for a server a test starts
 from bot.settings import PROJECT_ROOT
-
-
-def free_port() -> int:
-    """A port nothing listens on now, for a server a test starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_bot(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -57,7 +48,7 @@ class RasaStack:
     rasa_port: int
     actions_port: int
     log_dir: Path
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    processes: dict[str, Child] = field(default_factory=dict)
 
     @property
     def rasa_url(self) -> str:
@@ -68,50 +59,35 @@ class RasaStack:
         return f"http://127.0.0.1:{self.actions_port}"
 
     def start(self, name: str) -> None:
+        """Start "rasa" or "actions", its output appended to <log_dir>/<name>.log, in a session of its own."""
         args = {
             "rasa": ["rasa", "--port", str(self.rasa_port)],
             "actions": ["actions", "--port", str(self.actions_port)],
         }
-        log = (self.log_dir / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args[name]],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.processes[name] = Child.start(
+            name, bot_command(*args[name]), env=self.env, log_path=self.log_dir / f"{name}.log"
         )
 
     def stop(self, name: str) -> None:
-        process = self.processes.pop(name, None)
-        if process and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        """SIGTERM to its process group, SIGKILL after 20 s; returns once it has exited."""
+        child = self.processes.pop(name, None)
+        if child:
+            child.stop()
 
     def healthy(self, name: str) -> bool:
-        try:
-            if name == "actions":
-                return http_json(f"{self.actions_url}/health", timeout=2).get("status") == "ok"
-            token = rasa_admin_token(self.env["BOT_RASA_JWT_SECRET"])
-            status = http_json(f"{self.rasa_url}/status", headers={"Authorization": f"Bearer {token}"}, timeout=2)
-            return bool(status.get("model_id"))
-        except (OSError, urllib.error.URLError, ValueError):
-            return False
+        if name == "actions":
+            return actions_ready(self.actions_url)
+        token = rasa_admin_token(self.env["BOT_RASA_JWT_SECRET"])
+        return rasa_ready(self.rasa_url, {"Authorization": f"Bearer {token}"})
 
     def wait_healthy(self, name: str, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.healthy(name):
-                return
-            process = self.processes.get(name)
-            if process and process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir}/{name}.log")
-            time.sleep(1)
-        raise TimeoutError(f"{name} not healthy after {timeout} s; see {self.log_dir}/{name}.log")
+        """Until it answers its health check; RuntimeError (ChildExited) if it exits first, TimeoutError after
+        `timeout` seconds."""
+        child = self.processes.get(name)
+        wait_until(
+            lambda: self.healthy(name), timeout, f"{name} not healthy after {timeout} s; see {self.log_dir}/{name}.log",
+            watch=[child] if child else [], interval=1,
+        )  # fmt: skip
 
     def chat(self, sender: str, text: str, token: str | None = None, language: str = "nb") -> list[dict[str, Any]]:
         metadata: dict[str, Any] = {"language": language}
