@@ -28,7 +28,7 @@ from bot.services.assignment import ClaimOutcome, LeftBehind, Released
 from bot.services.hours import is_open, parse_clock
 from bot.services.staff import set_availability
 from bot.settings import Settings
-from bot.store.conversations import Conversation, Message
+from bot.store.conversations import Conversation, ConversationState, Message
 from bot.store.desk import AgentNote
 from bot.store.models import as_utc, utcnow
 from bot.store.transcript import NewMessage
@@ -77,7 +77,7 @@ class Desk:
         log.info("conversation %s: claimed by %s", conversation_id, agent.username)
         language = await self._language(conversation_id)
         await self._say(conversation_id, "agent_joined", language, agent)
-        self._relay.state_changed(conversation_id, "agent")
+        self._relay.state_changed(conversation_id, ConversationState.AGENT)
         self._hub.desk_changed()
         return outcome
 
@@ -105,7 +105,7 @@ class Desk:
         return note
 
     async def hand_back(self, agent: Agent, conversation_id: str) -> bool:
-        released = await self._db.run(assignment.release, conversation_id, agent.username, "bot")
+        released = await self._db.run(assignment.release, conversation_id, agent.username, ConversationState.BOT)
         if released is None:
             return False
         log.info("conversation %s: handed back to the bot by %s", conversation_id, agent.username)
@@ -115,7 +115,9 @@ class Desk:
         return True
 
     async def close(self, agent: Agent, conversation_id: str, resolution: str, note: str | None) -> bool:
-        released = await self._db.run(assignment.release, conversation_id, agent.username, "closed", resolution, note)
+        released = await self._db.run(
+            assignment.release, conversation_id, agent.username, ConversationState.CLOSED, resolution, note
+        )
         if released is None:
             return False
         log.info("conversation %s: closed by %s (%s)", conversation_id, agent.username, resolution)
@@ -157,7 +159,7 @@ class Desk:
                 "conversation %s: %s's console has been closed for over %d s; the conversation is now %s",
                 conversation_id, username, self._settings.agent_gone_seconds, left.state,
             )  # fmt: skip
-            key = "agent_left_queued" if left.state == "queued" else "agent_left_bot"
+            key = "agent_left_queued" if left.state == ConversationState.QUEUED else "agent_left_bot"
             await self._after_release(username, left, text(key, left.language, agent=left.agent_name, place=left.place))
             taken.append(left)
         return taken

@@ -13,7 +13,7 @@ from typing import Any
 from bot.i18n import tier_name
 from bot.services.customer_card import CustomerCard
 from bot.services.queue import QueueEntry
-from bot.store.conversations import Conversation, Message
+from bot.store.conversations import Conversation, ConversationState, Message
 from bot.store.desk import AgentNote, Ticket
 from bot.store.models import as_utc
 
@@ -24,7 +24,12 @@ REASONS = {
     "frustration": "Frustrated",
 }
 SIGNALS = {"angry_words": "angry words", "shouting": "shouting", "repeat": "asked the same again"}
-STATES = {"bot": "With the bot", "queued": "In the queue", "agent": "With an agent", "closed": "Closed"}
+STATES = {
+    ConversationState.BOT: "With the bot",
+    ConversationState.QUEUED: "In the queue",
+    ConversationState.AGENT: "With an agent",
+    ConversationState.CLOSED: "Closed",
+}
 LANGUAGES = {"nb": "Norwegian", "sv": "Swedish", "da": "Danish", "en": "English"}
 
 

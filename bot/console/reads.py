@@ -13,7 +13,7 @@ from bot.services.customer_card import card_for
 from bot.services.queue import waiting
 from bot.services.tickets import get_ticket, open_tickets
 from bot.store import transcript
-from bot.store.conversations import Conversation
+from bot.store.conversations import Conversation, ConversationState
 from bot.store.desk import AgentNote
 from bot.store.models import Customer
 from bot.store.staff import StaffUser
@@ -51,7 +51,7 @@ def conversation_view(session: Session, conversation_id: str, username: str) -> 
         "state_text": present.STATES.get(conversation.state, conversation.state),
         "language": conversation.language,
         "language_name": present.LANGUAGES.get(conversation.language, conversation.language),
-        "mine": conversation.state == "agent" and conversation.agent_username == username,
+        "mine": conversation.state == ConversationState.AGENT and conversation.agent_username == username,
         "messages": [present.message(m) for m in messages],
         "last_seq": messages[-1].seq if messages else 0,
         "notes": [present.note(n) for n in notes],

@@ -23,6 +23,7 @@ from bot.gateway.keys import DATABASE, SETTINGS
 from bot.services.assignment import RESOLUTIONS
 from bot.services.login_guard import LoginLimits, log_in
 from bot.services.staff import sign_out_everywhere
+from bot.store.conversations import ConversationState
 from bot.store.staff import AVAILABILITY
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ async def claim(request: web.Request) -> web.StreamResponse:
         return await _done(request, url, claimed=True, url=url)
     if outcome.state is None:
         return await _done(request, "/console", 404, claimed=False, error="That conversation does not exist.")
-    if outcome.state == "agent":
+    if outcome.state == ConversationState.AGENT:
         who = "You have" if outcome.holder == _agent(request).username else f"{outcome.holder_name} has"
         error = f"{who} already taken this conversation."
     else:

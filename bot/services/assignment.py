@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.queue import position as queue_position
 from bot.services.staff import available_agents
-from bot.store.conversations import Conversation
+from bot.store.conversations import Conversation, ConversationState
 from bot.store.models import HandoffRequest, as_utc, utcnow
 from bot.store.staff import StaffUser
 
@@ -59,8 +59,11 @@ def enqueue(session: Session, conversation_id: str) -> bool:
         _conditional(
             session,
             update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.state.in_(("bot", "closed")))
-            .values(state="queued", queued_at=now, agent_username=None, updated_at=now),
+            .where(
+                Conversation.id == conversation_id,
+                Conversation.state.in_((ConversationState.BOT, ConversationState.CLOSED)),
+            )
+            .values(state=ConversationState.QUEUED, queued_at=now, agent_username=None, updated_at=now),
         )
         == 1
     )
@@ -72,8 +75,8 @@ def leave_queue(session: Session, conversation_id: str) -> bool:
         _conditional(
             session,
             update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.state == "queued")
-            .values(state="bot", queued_at=None, updated_at=utcnow()),
+            .where(Conversation.id == conversation_id, Conversation.state == ConversationState.QUEUED)
+            .values(state=ConversationState.BOT, queued_at=None, updated_at=utcnow()),
         )
         == 1
     )
@@ -85,8 +88,8 @@ def reopen(session: Session, conversation_id: str) -> bool:
         _conditional(
             session,
             update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.state == "closed")
-            .values(state="bot", updated_at=utcnow()),
+            .where(Conversation.id == conversation_id, Conversation.state == ConversationState.CLOSED)
+            .values(state=ConversationState.BOT, updated_at=utcnow()),
         )
         == 1
     )
@@ -98,8 +101,8 @@ def claim(session: Session, conversation_id: str, username: str) -> ClaimOutcome
         _conditional(
             session,
             update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.state == "queued")
-            .values(state="agent", agent_username=username, updated_at=now),
+            .where(Conversation.id == conversation_id, Conversation.state == ConversationState.QUEUED)
+            .values(state=ConversationState.AGENT, agent_username=username, updated_at=now),
         )
         == 1
     )
@@ -122,7 +125,11 @@ def claim(session: Session, conversation_id: str, username: str) -> ClaimOutcome
 
 def _let_go(session: Session, conversation_id: str, username: str, **values: object) -> bool:
     """The conversation leaves this agent (one conditional UPDATE); False if they don't have it."""
-    held = (Conversation.id == conversation_id, Conversation.state == "agent", Conversation.agent_username == username)
+    held = (
+        Conversation.id == conversation_id,
+        Conversation.state == ConversationState.AGENT,
+        Conversation.agent_username == username,
+    )
     return _conditional(session, update(Conversation).where(*held).values(agent_username=None, **values)) == 1
 
 
@@ -143,12 +150,12 @@ def release(
     session: Session,
     conversation_id: str,
     username: str,
-    to: Literal["bot", "closed"],
+    to: Literal[ConversationState.BOT, ConversationState.CLOSED],
     resolution: str | None = None,
     note: str | None = None,
 ) -> Released | None:
     """The agent who has the conversation hands it back to the bot or closes it; None if they don't have it."""
-    if to == "closed" and resolution not in RESOLUTIONS:
+    if to == ConversationState.CLOSED and resolution not in RESOLUTIONS:
         raise ValueError(f"resolution must be one of {tuple(RESOLUTIONS)}")
     now = utcnow()
     if not _let_go(session, conversation_id, username, state=to, queued_at=None, updated_at=now):
@@ -156,7 +163,7 @@ def release(
     request = _claim_of(session, conversation_id, username)
     claimed_at = None
     if request is not None:
-        request.status = "handed_back" if to == "bot" else "closed"
+        request.status = "handed_back" if to == ConversationState.BOT else "closed"
         request.closed_at = now
         request.resolution = resolution
         request.resolution_note = (note or "").strip()[:2000] or None
@@ -181,7 +188,7 @@ def held_by_absent_agents(session: Session, gone_since: datetime) -> list[tuple[
         select(Conversation.id, Conversation.agent_username)
         .outerjoin(StaffUser, StaffUser.username == Conversation.agent_username)
         .where(
-            Conversation.state == "agent",
+            Conversation.state == ConversationState.AGENT,
             or_(StaffUser.last_seen_at.is_(None), StaffUser.last_seen_at < gone_since),
         )
     ).all()
@@ -197,7 +204,7 @@ def take_back(
     now = utcnow()
     others = [agent for agent in available_agents(session, gone_since) if agent.username != username]
     can_join = in_hours and bool(others)
-    to = "queued" if can_join else "bot"
+    to = ConversationState.QUEUED if can_join else ConversationState.BOT
     if not _let_go(session, conversation_id, username, state=to, updated_at=now):
         return None
     claimed = _claim_of(session, conversation_id, username)
@@ -231,7 +238,7 @@ def holds(session: Session, conversation_id: str, username: str) -> bool:
         session.execute(
             select(Conversation.id).where(
                 Conversation.id == conversation_id,
-                Conversation.state == "agent",
+                Conversation.state == ConversationState.AGENT,
                 Conversation.agent_username == username,
             )
         ).first()
@@ -253,7 +260,7 @@ def held_by(session: Session, username: str) -> list[Conversation]:
     return list(
         session.execute(
             select(Conversation)
-            .where(Conversation.state == "agent", Conversation.agent_username == username)
+            .where(Conversation.state == ConversationState.AGENT, Conversation.agent_username == username)
             .order_by(Conversation.updated_at)
         ).scalars()
     )

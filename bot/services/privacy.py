@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import create_engine, delete, inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.store.conversations import Conversation, InboxDecision, Message
+from bot.store.conversations import Conversation, ConversationState, InboxDecision, Message
 from bot.store.desk import AgentNote, Ticket
 from bot.store.models import Customer, HandoffRequest, LoyaltyAccount, Order, PointTransaction, ReturnRequest
 
 log = logging.getLogger(__name__)
 
 # A conversation in these states has a person on it, or waiting for one: never erased by the time limit.
-WITH_PEOPLE = ("queued", "agent")
+WITH_PEOPLE = (ConversationState.QUEUED, ConversationState.AGENT)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store.conversations import Conversation
+from bot.store.conversations import Conversation, ConversationState
 from bot.store.models import Customer, HandoffRequest, LoyaltyAccount, as_utc, utcnow
 
 # Lower is served first; guests count as bronse.
@@ -52,7 +52,7 @@ def waiting(session: Session) -> list[QueueEntry]:
         select(Conversation, Customer.name, LoyaltyAccount.tier)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
         .outerjoin(LoyaltyAccount, LoyaltyAccount.customer_id == Conversation.customer_id)
-        .where(Conversation.state == "queued")
+        .where(Conversation.state == ConversationState.QUEUED)
     ).all()
     requests = _open_requests(session, [conversation.id for conversation, _, _ in rows])
     entries = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -10,8 +11,24 @@ from sqlalchemy.orm import Mapped, relationship
 
 from bot.store.models import Base, utcnow
 
-# Who has the conversation now: the bot, the queue for a person, a person, or nobody any more.
-STATES = ("bot", "queued", "agent", "closed")
+
+class ConversationState(str, Enum):
+    """Who has the conversation now: the bot, the queue for a person, a person, or nobody any more.
+
+    A `str` enum: each member equals its stored value ("bot" == ConversationState.BOT), so the column and
+    the frames keep exactly the strings they always had.
+    """
+
+    BOT = "bot"
+    QUEUED = "queued"
+    AGENT = "agent"
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+STATES = tuple(state.value for state in ConversationState)
 ROLES = ("customer", "bot", "agent", "system")
 
 
@@ -22,7 +39,7 @@ class Conversation(Base):
     # The verified customer (from the page's token); None for a guest.
     customer_id: Mapped[str | None] = Column(String(20), index=True)
     language: Mapped[str] = Column(String(5), nullable=False)
-    state: Mapped[str] = Column(String(10), nullable=False, default="bot")
+    state: Mapped[str] = Column(String(10), nullable=False, default=ConversationState.BOT.value)
     # The agent who has it while state is "agent": claimed by a conditional UPDATE (bot/services/assignment.py).
     agent_username: Mapped[str | None] = Column(String(64), index=True)
     queued_at: Mapped[datetime | None] = Column(DateTime(timezone=True))  # when it joined the queue

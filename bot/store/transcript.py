@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.conversations import Conversation, Message
+from bot.store.conversations import Conversation, ConversationState, Message
 from bot.store.models import utcnow
 
 
@@ -139,15 +139,11 @@ def open_conversation(
                 conversation.updated_at = utcnow()
             return conversation, True
     conversation = Conversation(
-        id=new_conversation_id(), customer_id=customer_id, language=language, state="bot", last_seq=0
+        id=new_conversation_id(), customer_id=customer_id, language=language, state=ConversationState.BOT, last_seq=0
     )
     session.add(conversation)
     session.flush()
     return conversation, False
-
-
-def get_conversation(session: Session, conversation_id: str) -> Conversation | None:
-    return session.get(Conversation, conversation_id)
 
 
 def messages_after(
@@ -199,14 +195,6 @@ def _claim_seqs(session: Session, conversation_id: str, count: int) -> int:
 def _by_client_id(session: Session, conversation_id: str, client_id: str) -> Message | None:
     query = select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
     return session.execute(query).scalar_one_or_none()
-
-
-def recent_customer_messages(session: Session, conversation_id: str, window: timedelta) -> int:
-    since: datetime = utcnow() - window
-    query = select(func.count(Message.id)).where(
-        Message.conversation_id == conversation_id, Message.role == "customer", Message.created_at >= since
-    )
-    return int(session.execute(query).scalar_one())
 
 
 def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> list[Message]:
@@ -293,9 +281,3 @@ def record_understanding(
     session.execute(_UNDERSTOOD_IN if language else _UNDERSTOOD, values, execution_options=_PLAIN)
     if language:
         session.execute(_CONVERSATION_LANGUAGE, values, execution_options=_PLAIN)
-
-
-def set_state(session: Session, conversation_id: str, state: str) -> None:
-    session.execute(
-        update(Conversation).where(Conversation.id == conversation_id).values(state=state, updated_at=utcnow())
-    )
