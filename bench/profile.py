@@ -82,7 +82,7 @@ _ANSWERED = re.compile(r"answered seq=\d+ with \d+ message\(s\) in (\d+) ms \(Ra
 
 
 def gateway_split(log_file: Path) -> str:
-    """Medians of the gateway's own per-turn timing log (bot/gateway/relay.py)."""
+    """Medians of the gateway's own per-turn timing log (bot/web/relay.py)."""
     found = [tuple(map(int, m.groups())) for m in _ANSWERED.finditer(log_file.read_text(errors="replace"))]
     if not found:
         return "gateway log: no timed turns"

@@ -28,10 +28,10 @@ from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bot.console.keys import AGENT
-from bot.gateway.keys import DATABASE
 from bot.settings import Settings
 from bot.store.models import as_utc
 from bot.store.staff import StaffUser
+from bot.web.keys import DATABASE
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
     if request.path != LOGIN:
         # Who first (401, or the log-in page), then whether this page sent the request (CSRF, 403).
         username = session.get("username")
-        user = await request.app[DATABASE].run(_staff_user, username) if isinstance(username, str) else None
+        user = await request.config_dict[DATABASE].run(_staff_user, username) if isinstance(username, str) else None
         agent = _agent(session, user)
         if agent is None:
             if _wants_page(request):

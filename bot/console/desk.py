@@ -3,14 +3,13 @@
 Each operation changes the owner in the database first (bot/services/assignment.py), then tells the
 customer (a system message in the transcript, so a reload shows it too), the customer's widget (a
 state frame) and every agent's console (the queue). Hand-back and close also give Rasa the agent's
-turns as `bot` events, so the bot knows what was said when it carries on.
+turns as `bot` events, so the bot knows what was said when it carries on. A close ends the conversation,
+so the customer is asked for a rating (once per conversation; bot/services/after_reply.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,11 +18,7 @@ from sqlalchemy.orm import Session
 from bot.console import present
 from bot.console.auth import Agent
 from bot.console.hub import ConsoleHub
-from bot.gateway.database import Database
-from bot.gateway.rasa_client import RasaClient, RasaUnavailable
-from bot.gateway.relay import Relay
-from bot.gateway.texts import text
-from bot.services import assignment, tickets
+from bot.services import after_reply, assignment, tickets
 from bot.services.assignment import ClaimOutcome, LeftBehind, Released
 from bot.services.hours import is_open, parse_clock
 from bot.services.staff import set_availability
@@ -32,25 +27,16 @@ from bot.store.conversations import Conversation, ConversationState, Message
 from bot.store.desk import AgentNote
 from bot.store.models import as_utc, utcnow
 from bot.store.transcript import NewMessage
+from bot.web.database import Database
+from bot.web.rasa_client import RasaClient, RasaUnavailable
+from bot.web.relay import Relay
+from bot.web.texts import text
 
 log = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 2000
 MAX_NOTE_CHARS = 2000
 RASA_SYNC_TIMEOUT = 5.0
-
-
-@dataclass(frozen=True)
-class ClosedConversation:
-    """What a close hook hears (issue 5: the widget asks the customer for a rating)."""
-
-    conversation_id: str
-    language: str
-    agent: str
-    resolution: str
-
-
-CloseHook = Callable[[ClosedConversation], Awaitable[None]]
 
 
 class Desk:
@@ -60,8 +46,6 @@ class Desk:
         self._rasa = rasa
         self._hub = hub
         self._settings = settings
-        # Run after an agent closes a conversation; a failing hook is logged and never undoes the close.
-        self.close_hooks: list[CloseHook] = []
 
     async def claim(self, agent: Agent, conversation_id: str) -> ClaimOutcome:
         outcome = await self._db.run(assignment.claim, conversation_id, agent.username)
@@ -122,12 +106,10 @@ class Desk:
             return False
         log.info("conversation %s: closed by %s (%s)", conversation_id, agent.username, resolution)
         await self._after_release(agent.username, released, text("agent_closed", released.language, agent=agent.name))
-        closed = ClosedConversation(conversation_id, released.language, agent.username, resolution)
-        for hook in self.close_hooks:
-            try:
-                await hook(closed)
-            except Exception:
-                log.exception("conversation %s: a close hook failed", conversation_id)
+        try:
+            await self._relay.ask_for_rating(conversation_id, after_reply.rating_question_on_close(agent.username))
+        except Exception:  # the close stands whatever happens to the question
+            log.exception("conversation %s: asking for a rating after the close failed", conversation_id)
         return True
 
     async def set_availability(self, agent: Agent, availability: str) -> None:

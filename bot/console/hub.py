@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from bot.gateway.broker import CONSOLE, Broker
+from bot.web.broker import CONSOLE, Broker
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Typed keys for what the console keeps on the app and on each request."""
+"""Typed keys for the console's parts (built by the composition root, bot/gateway/app.py, on the root app;
+read through `request.config_dict`) and for what it keeps on each request."""
 
 from __future__ import annotations
 

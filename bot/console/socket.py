@@ -3,7 +3,7 @@
 The guard (bot/console/auth.py) lets only an agent's session this far; the socket also refuses a page
 from another origin. The server pushes a `snapshot` (queue, tickets, the agent's conversations) on
 connect and whenever the desk changes. A conversation page sends `watch`: then it gets that
-conversation's messages (from `last_seq`, in order, without gaps), the customer's typing, state
+conversation's messages (from `last_seq`, in order, without gaps: bot/web/sender.py), the customer's typing, state
 changes and notes, if the agent may see that conversation. `typing` from the agent reaches the
 customer only while the agent has the conversation.
 """
@@ -20,14 +20,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.console import present, reads
 from bot.console.auth import Agent
+from bot.console.desk import Desk
+from bot.console.hub import ConsoleHub
 from bot.console.keys import AGENT, DESK, HUB
-from bot.gateway.database import Database
-from bot.gateway.keys import DATABASE, RELAY, SOCKETS
-from bot.gateway.relay import Relay
 from bot.services import assignment
 from bot.services.staff import mark_seen
-from bot.store import transcript
 from bot.store.conversations import Message
+from bot.web.database import Database
+from bot.web.keys import DATABASE, RELAY, SOCKETS
+from bot.web.relay import Relay
+from bot.web.sender import TranscriptSender
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,10 @@ async def console_socket(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPForbidden(text="The console socket is for the console's own pages.")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
-    request.app[SOCKETS].add(ws)
+    request.config_dict[SOCKETS].add(ws)
     agent: Agent = request[AGENT]
-    connection = AgentConnection(ws, agent, request.app[DATABASE], request.app[RELAY], request.app)
+    config = request.config_dict
+    connection = AgentConnection(ws, agent, config[DATABASE], config[RELAY], config[HUB], config[DESK])
     await connection.run()
     return ws
 
@@ -69,17 +72,19 @@ class _Watch:
 
 
 class AgentConnection:
-    def __init__(self, ws: web.WebSocketResponse, agent: Agent, db: Database, relay: Relay, app: web.Application):
+    def __init__(
+        self, ws: web.WebSocketResponse, agent: Agent, db: Database, relay: Relay, hub: ConsoleHub, desk: Desk
+    ) -> None:
         self.ws = ws
         self.agent = agent
         self.username = agent.username
         self.db = db
         self.relay = relay
-        self.hub = app[HUB]
-        self.desk = app[DESK]
+        self.hub = hub
+        self.desk = desk
         self.watching: str | None = None
         self._watch: _Watch | None = None
-        self._sent_seq = 0
+        self._transcript = TranscriptSender(db, self._send_message)
         self._refresh_pending = False
         self._outbox: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -194,14 +199,13 @@ class AgentConnection:
                     await self.ws.send_json(await self.db.run(reads.snapshot, self.username))
                 elif isinstance(item, tuple):
                     _, conversation_id, last_seq = item
-                    self._sent_seq = last_seq
-                    await self._catch_up(conversation_id, None)
+                    self._transcript.show(conversation_id, last_seq)
+                    await self._transcript.catch_up()
                     # From here on, everything in the conversation reaches this page as it happens.
                     await self.ws.send_json({"type": "watching", "conversation_id": conversation_id})
                 elif isinstance(item, Message):
-                    if item.conversation_id == self.watching and item.seq > self._sent_seq:
-                        await self._catch_up(item.conversation_id, item.seq - 1)
-                        await self._send_message(item)
+                    if item.conversation_id == self.watching:
+                        await self._transcript.deliver(item)
                 else:
                     await self.ws.send_json(item)
         except (ConnectionResetError, RuntimeError) as error:
@@ -210,14 +214,7 @@ class AgentConnection:
             log.warning("console of %s: database unavailable while sending", self.username, exc_info=True)
             await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
 
-    async def _catch_up(self, conversation_id: str, upto_seq: int | None) -> None:
-        if upto_seq is not None and upto_seq <= self._sent_seq:
-            return
-        for message in await self.db.run(transcript.messages_after, conversation_id, self._sent_seq, upto_seq):
-            await self._send_message(message)
-
     async def _send_message(self, message: Message) -> None:
         await self.ws.send_json(
             {"type": "message", "conversation_id": message.conversation_id, **present.message(message)}
         )
-        self._sent_seq = message.seq

@@ -19,12 +19,12 @@ from aiohttp import web
 from bot.console.auth import Agent, csrf_token, end_session
 from bot.console.keys import AGENT
 from bot.console.training_job import Trainer
-from bot.gateway.keys import DATABASE
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.training import lifecycle, warm_runner
 from bot.training.inbox import REASONS, InboxFilter, inbox_groups
 from bot.training.nlu_files import ExampleRejected, known_intents
 from bot.training.teaching import assign, suggestions
+from bot.web.keys import DATABASE
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ def _filters(query: Any) -> InboxFilter:
 
 async def inbox_page(request: web.Request) -> web.Response:
     filters = _filters(request.query)
-    trainer = request.app[TRAINER_KEY]
-    groups = (await request.app[DATABASE].run(inbox_groups, filters))[:MAX_GROUPS]
+    trainer = request.config_dict[TRAINER_KEY]
+    groups = (await request.config_dict[DATABASE].run(inbox_groups, filters))[:MAX_GROUPS]
     loop = asyncio.get_running_loop()
     guesses = await asyncio.gather(
         *(loop.run_in_executor(None, suggestions, group.text, trainer.workspace) for group in groups)
@@ -104,7 +104,7 @@ async def assign_intent(request: web.Request) -> web.StreamResponse:
     back = str(form.get("back") or INBOX)
     if not back.startswith(INBOX):
         back = INBOX
-    workspace = request.app[TRAINER_KEY].workspace
+    workspace = request.config_dict[TRAINER_KEY].workspace
     try:
         group, added = await asyncio.get_running_loop().run_in_executor(
             None, assign, message_id, decision, _trainer(request).username, workspace
@@ -127,7 +127,7 @@ async def assign_intent(request: web.Request) -> web.StreamResponse:
 
 
 async def models_page(request: web.Request) -> web.Response:
-    trainer = request.app[TRAINER_KEY]
+    trainer = request.config_dict[TRAINER_KEY]
     loop = asyncio.get_running_loop()
     if not trainer.running:
         # A trainer is here and may retrain soon: have a training process warm up meanwhile.
@@ -146,7 +146,7 @@ async def models_page(request: web.Request) -> web.Response:
 
 
 async def start_retrain(request: web.Request) -> web.StreamResponse:
-    trainer = request.app[TRAINER_KEY]
+    trainer = request.config_dict[TRAINER_KEY]
     try:
         trainer.start(_trainer(request).username)
     except lifecycle.LifecycleError as error:
@@ -160,7 +160,7 @@ async def start_retrain(request: web.Request) -> web.StreamResponse:
 
 async def retrain_events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: every progress event of the current job so far, then the rest as they come."""
-    job = request.app[TRAINER_KEY].job
+    job = request.config_dict[TRAINER_KEY].job
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
     await response.prepare(request)
 
@@ -194,7 +194,7 @@ async def rollback(request: web.Request) -> web.StreamResponse:
         record_id = int(request.match_info["model_id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    workspace = request.app[TRAINER_KEY].workspace
+    workspace = request.config_dict[TRAINER_KEY].workspace
     try:
         record = await asyncio.get_running_loop().run_in_executor(None, lifecycle.rollback, record_id, workspace)
         log.info("trainer: %s rolled back to model %d", _trainer(request).username, record.id)
@@ -210,14 +210,15 @@ async def logout(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/console/login")
 
 
-def add_trainer_routes(app: web.Application, trainer: Trainer) -> None:
-    app[TRAINER_KEY] = trainer
+def add_trainer_routes(app: web.Application, prefix: str) -> None:
+    """The trainer pages on the console's sub-app, mounted at `prefix`. The Trainer itself is built by the
+    composition root (bot/gateway/app.py) and found under TRAINER_KEY."""
     router = app.router
-    router.add_get(INBOX, inbox_page)
-    router.add_post(INBOX + "/inbox/{message_id}/assign", assign_intent)
-    router.add_get(MODELS, models_page)
-    router.add_post(INBOX + "/retrain", start_retrain)
-    router.add_get(INBOX + "/retrain/events", retrain_events)
-    router.add_post(MODELS + "/{model_id}/rollback", rollback)
-    router.add_post(INBOX + "/logout", logout)
-    log.info("trainer pages: training files in %s", trainer.workspace.root)
+    inbox, models = INBOX.removeprefix(prefix), MODELS.removeprefix(prefix)
+    router.add_get(inbox, inbox_page)
+    router.add_post(inbox + "/inbox/{message_id}/assign", assign_intent)
+    router.add_get(models, models_page)
+    router.add_post(inbox + "/retrain", start_retrain)
+    router.add_get(inbox + "/retrain/events", retrain_events)
+    router.add_post(models + "/{model_id}/rollback", rollback)
+    router.add_post(inbox + "/logout", logout)

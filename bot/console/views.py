@@ -18,13 +18,13 @@ from bot.console import reads
 from bot.console.auth import Agent, csrf_token, end_session, start_session
 from bot.console.canned import canned_replies
 from bot.console.keys import AGENT, DESK, HUB
-from bot.gateway.addresses import client_address
-from bot.gateway.keys import DATABASE, SETTINGS
 from bot.services.assignment import RESOLUTIONS
 from bot.services.login_guard import LoginLimits, log_in
 from bot.services.staff import sign_out_everywhere
 from bot.store.conversations import ConversationState
 from bot.store.staff import AVAILABILITY
+from bot.web.addresses import client_address
+from bot.web.keys import DATABASE, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,10 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     username = form.get("username", "").strip()
-    settings = request.app[SETTINGS]
+    settings = request.config_dict[SETTINGS]
     limits = LoginLimits(settings.login_max_failures, timedelta(seconds=settings.login_window_seconds))
     address = client_address(request)
-    outcome = await request.app[DATABASE].run(log_in, username, form.get("password", ""), address, limits)
+    outcome = await request.config_dict[DATABASE].run(log_in, username, form.get("password", ""), address, limits)
     user = outcome.user
     if outcome.locked_for is not None:
         minutes = max(1, math.ceil(outcome.retry_after_seconds / 60))
@@ -104,23 +104,23 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     agent = _agent(request)
     # Away, and every session of this user ends, not only this cookie: a copy of it is worthless now.
-    await request.app[DATABASE].run(sign_out_everywhere, agent.username)
+    await request.config_dict[DATABASE].run(sign_out_everywhere, agent.username)
     await end_session(request)
-    request.app[HUB].logged_out(agent.username)
-    request.app[HUB].desk_changed()
+    request.config_dict[HUB].logged_out(agent.username)
+    request.config_dict[HUB].desk_changed()
     log.info("console: %s logged out", agent.username)
     raise web.HTTPSeeOther("/console/login")
 
 
 # --- pages --------------------------------------------------------------------------------------
 async def dashboard(request: web.Request) -> web.Response:
-    snapshot = await request.app[DATABASE].run(reads.snapshot, _agent(request).username)
+    snapshot = await request.config_dict[DATABASE].run(reads.snapshot, _agent(request).username)
     return _page(request, "queue.html", await _context(request, snapshot=snapshot))
 
 
 async def conversation(request: web.Request) -> web.Response:
     agent = _agent(request)
-    view = await request.app[DATABASE].run(reads.conversation_view, _conversation_id(request), agent.username)
+    view = await request.config_dict[DATABASE].run(reads.conversation_view, _conversation_id(request), agent.username)
     if view is None:
         log.warning("console: %s may not see conversation %s", agent.username, _conversation_id(request))
         context = await _context(request, message="This conversation is not one of yours.", back="/console")
@@ -136,7 +136,7 @@ async def ticket(request: web.Request) -> web.Response:
         ticket_id = int(request.match_info["ticket_id"])
     except ValueError as error:
         raise web.HTTPNotFound() from error
-    view = await request.app[DATABASE].run(reads.ticket_view, ticket_id)
+    view = await request.config_dict[DATABASE].run(reads.ticket_view, ticket_id)
     if view is None:
         raise web.HTTPNotFound()
     return _page(request, "ticket.html", await _context(request, view=view))
@@ -147,13 +147,13 @@ async def availability(request: web.Request) -> web.StreamResponse:
     choice = (await _form(request)).get("availability", "")
     if choice not in AVAILABILITY:
         return await _done(request, "/console", 400, error=f"availability is one of {', '.join(AVAILABILITY)}")
-    await request.app[DESK].set_availability(_agent(request), choice)
+    await request.config_dict[DESK].set_availability(_agent(request), choice)
     return await _done(request, "/console", availability=choice)
 
 
 async def claim(request: web.Request) -> web.StreamResponse:
     conversation_id = _conversation_id(request)
-    outcome = await request.app[DESK].claim(_agent(request), conversation_id)
+    outcome = await request.config_dict[DESK].claim(_agent(request), conversation_id)
     url = f"/console/conversations/{conversation_id}"
     if outcome.won:
         return await _done(request, url, claimed=True, url=url)
@@ -170,7 +170,7 @@ async def claim(request: web.Request) -> web.StreamResponse:
 async def post_message(request: web.Request) -> web.StreamResponse:
     conversation_id = _conversation_id(request)
     body = (await _form(request)).get("text", "")
-    stored = await request.app[DESK].reply(_agent(request), conversation_id, body)
+    stored = await request.config_dict[DESK].reply(_agent(request), conversation_id, body)
     back = f"/console/conversations/{conversation_id}"
     if stored is None:
         return await _done(
@@ -181,7 +181,9 @@ async def post_message(request: web.Request) -> web.StreamResponse:
 
 async def post_note(request: web.Request) -> web.StreamResponse:
     conversation_id = _conversation_id(request)
-    note = await request.app[DESK].add_note(_agent(request), conversation_id, (await _form(request)).get("text", ""))
+    note = await request.config_dict[DESK].add_note(
+        _agent(request), conversation_id, (await _form(request)).get("text", "")
+    )
     back = f"/console/conversations/{conversation_id}"
     if note is None:
         return await _done(request, back, 403, error="Notes go on a conversation of yours, and can't be empty.")
@@ -190,7 +192,7 @@ async def post_note(request: web.Request) -> web.StreamResponse:
 
 async def hand_back(request: web.Request) -> web.StreamResponse:
     conversation_id = _conversation_id(request)
-    if not await request.app[DESK].hand_back(_agent(request), conversation_id):
+    if not await request.config_dict[DESK].hand_back(_agent(request), conversation_id):
         return await _done(request, "/console", 409, error="This conversation is not yours to hand back.")
     return await _done(request, "/console", handed_back=True)
 
@@ -202,7 +204,7 @@ async def close(request: web.Request) -> web.StreamResponse:
     if resolution not in RESOLUTIONS:
         back = f"/console/conversations/{conversation_id}"
         return await _done(request, back, 400, error="Choose how the conversation ended.")
-    if not await request.app[DESK].close(_agent(request), conversation_id, resolution, form.get("note")):
+    if not await request.config_dict[DESK].close(_agent(request), conversation_id, resolution, form.get("note")):
         return await _done(request, "/console", 409, error="This conversation is not yours to close.")
     return await _done(request, "/console", closed=True)
 
@@ -212,6 +214,6 @@ async def ticket_done(request: web.Request) -> web.StreamResponse:
         ticket_id = int(request.match_info["ticket_id"])
     except ValueError as error:
         raise web.HTTPNotFound() from error
-    if not await request.app[DESK].ticket_done(_agent(request), ticket_id):
+    if not await request.config_dict[DESK].ticket_done(_agent(request), ticket_id):
         return await _done(request, "/console", 409, error="That ticket is not open.")
     return await _done(request, "/console", done=True)

@@ -1,11 +1,23 @@
-"""The gateway's app factory: settings, database, HTTP client to Rasa, the relay, routes and middlewares.
+"""The composition root: one process serves the customers' widget gateway (bot/gateway) and the staff
+console (bot/console, a sub-app mounted at /console). Built here, once per process:
 
-Lifetimes are bound to the app with cleanup_ctx (set up in order, torn down in reverse), in the
-manner of aiohttp-demos' polls.
+- settings; the database (its worker threads); the HTTP client and the Rasa client on it; the broker
+  between gateway processes;
+- the console's hub (agents' open consoles), the relay (bot/web/relay.py, told of desk changes through
+  the hub), the desk (what agents do; it asks the relay for the rating question when closing) and its
+  watch for absent agents; the trainer pages' Trainer;
+- the broker's delivery of other processes' events to the relay and the hub.
+
+This is the only module that imports both web parts; tests/unit/test_layers.py checks it. Lifetimes are
+bound to the root app with cleanup_ctx (set up in order, torn down in reverse), in the manner of
+aiohttp-demos' polls; everything the console uses lives on the root app and is read through
+`request.config_dict`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import AsyncIterator
@@ -13,18 +25,25 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import WSCloseCode, web
 
-from bot.console.keys import HUB
-from bot.console.routes import console_ctx, setup_console
-from bot.gateway.broker import CONSOLE, CONVERSATION, make_broker
-from bot.gateway.database import Database
-from bot.gateway.keys import BROKER, DATABASE, HTTP, RASA, RELAY, SETTINGS, SOCKETS
+from bot.console.desk import Desk
+from bot.console.hub import ConsoleHub
+from bot.console.keys import DESK, HUB
+from bot.console.routes import PREFIX as CONSOLE_PREFIX
+from bot.console.routes import console_app, watch_absent_agents
+from bot.console.trainer_views import TRAINER_KEY
+from bot.console.training_job import Trainer
 from bot.gateway.middlewares import setup_middlewares
-from bot.gateway.rasa_client import RasaClient
-from bot.gateway.relay import Relay
 from bot.gateway.routes import setup_routes
 from bot.services.staff import refuse_demo_passwords
 from bot.settings import Settings, get_settings
 from bot.store.db import create_schema, session_scope
+from bot.training.teaching import training_workspace
+from bot.web.broker import CONSOLE, CONVERSATION, make_broker
+from bot.web.database import Database
+from bot.web.keys import BROKER, DATABASE, HTTP, RASA, RELAY, SETTINGS, SOCKETS
+from bot.web.mount import mount
+from bot.web.rasa_client import RasaClient
+from bot.web.relay import Relay
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +75,26 @@ async def broker_ctx(app: web.Application) -> AsyncIterator[None]:
     await broker.close()
 
 
+async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[HUB] = ConsoleHub(app[BROKER])
+    yield
+
+
 async def relay_ctx(app: web.Application) -> AsyncIterator[None]:
-    relay = Relay(app[DATABASE], app[RASA], app[SETTINGS], app[BROKER])
+    relay = Relay(app[DATABASE], app[RASA], app[SETTINGS], app[BROKER], desk=app[HUB])
     app[RELAY] = relay
     yield
     await relay.close()
+
+
+async def desk_ctx(app: web.Application) -> AsyncIterator[None]:
+    desk = Desk(app[DATABASE], app[RELAY], app[RASA], app[HUB], app[SETTINGS])
+    app[DESK] = desk
+    watcher = asyncio.create_task(watch_absent_agents(desk, app[SETTINGS]), name="absent-agents")
+    yield
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
 
 
 async def events_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -88,11 +122,14 @@ def init_app(settings: Settings | None = None) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     app[SOCKETS] = weakref.WeakSet()
-    app.cleanup_ctx.extend([database_ctx, http_ctx, broker_ctx, relay_ctx, console_ctx, events_ctx])
+    trainer = Trainer(training_workspace(settings))
+    app[TRAINER_KEY] = trainer
+    log.info("trainer pages: training files in %s", trainer.workspace.root)
+    app.cleanup_ctx.extend([database_ctx, http_ctx, broker_ctx, hub_ctx, relay_ctx, desk_ctx, events_ctx])
     app.on_shutdown.append(close_sockets)
     setup_routes(app)
     setup_middlewares(app)
-    setup_console(app, settings)
+    mount(app, CONSOLE_PREFIX, console_app(settings))
     return app
 
 

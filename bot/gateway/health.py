@@ -7,8 +7,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.gateway.database import Database
-from bot.gateway.rasa_client import RasaClient
+from bot.web.database import Database
+from bot.web.rasa_client import RasaClient
 
 CHECK_TIMEOUT_SECONDS = 2.0
 PARTS = ("gateway", "rasa", "action_server", "database")

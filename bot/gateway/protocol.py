@@ -138,26 +138,5 @@ def message_frame(message: Message) -> dict[str, Any]:
     return frame
 
 
-def typing_frame(role: str, on: bool) -> dict[str, Any]:
-    return {"type": "typing", "role": role, "on": on}
-
-
-def state_frame(state: str) -> dict[str, Any]:
-    """Who has the conversation now: "bot", "queued", "agent" or "closed"."""
-    return {"type": "state", "state": state}
-
-
-def rating_request_frame(language: str) -> dict[str, Any]:
-    """The conversation has ended: ask for a rating, worded by the widget in the conversation's language."""
-    return {"type": "rating_request", "language": language}
-
-
 def rating_saved_frame() -> dict[str, Any]:
     return {"type": "rating_saved"}
-
-
-def error_frame(code: str, message: str, client_id: str | None = None) -> dict[str, Any]:
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if client_id:
-        frame["client_id"] = client_id
-    return frame

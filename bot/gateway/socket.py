@@ -1,9 +1,9 @@
 """GET /ws: one widget's WebSocket (docs/gateway-protocol.md).
 
 The reader handles the browser's frames one at a time; a single sender task writes everything the
-browser gets. The sender owns delivery order: it sends each transcript message exactly once, in seq
-order, and fills any gap from the database, so a resume or a write from elsewhere never shows the
-customer a message twice or out of order.
+browser gets. The sender owns delivery order (bot/web/sender.py): it sends each transcript message
+exactly once, in seq order, and fills any gap from the database, so a resume or a write from elsewhere
+never shows the customer a message twice or out of order.
 """
 
 from __future__ import annotations
@@ -18,26 +18,28 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.gateway.database import Database
-from bot.gateway.keys import DATABASE, RELAY, SETTINGS, SOCKETS
 from bot.gateway.protocol import (
     CustomerMessage,
     FrameError,
     Hello,
     Rating,
     Typing,
-    error_frame,
     message_frame,
     parse_frame,
     rating_saved_frame,
     welcome_frame,
 )
-from bot.gateway.relay import Relay, Turn
-from bot.gateway.texts import text
 from bot.identity import verify_customer_token
 from bot.settings import Settings
 from bot.store import feedback, transcript
 from bot.store.conversations import Message
+from bot.web.database import Database
+from bot.web.frames import error_frame
+from bot.web.keys import DATABASE, RELAY, SETTINGS, SOCKETS
+from bot.web.rasa_turns import Turn
+from bot.web.relay import Relay
+from bot.web.sender import TranscriptSender
+from bot.web.texts import text
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +98,8 @@ class WidgetConnection:
         self.customer_token: str | None = None
         self.page_language: str | None = None
         self._outbox: asyncio.Queue[Any] = asyncio.Queue()
-        # The sender's view: which conversation it shows and the newest seq it sent.
-        self._showing: str | None = None
-        self._sent_seq = 0
+        # The sender task's view: which conversation it shows and the newest seq it sent.
+        self._transcript = TranscriptSender(db, self._send_message)
         self._typing: tuple[bool, float] = (False, 0.0)  # the last typing state passed on, and when
 
     # --- the relay pushes here -----------------------------------------------------------------
@@ -240,14 +241,12 @@ class WidgetConnection:
                 if item is _CLOSE:
                     return
                 if isinstance(item, _Welcome):
-                    self._showing, self._sent_seq = item.conversation_id, item.last_seq
+                    self._transcript.show(item.conversation_id, item.last_seq)
                     await self.ws.send_json(welcome_frame(item.conversation_id, item.state))
                     if item.resumed:
-                        await self._catch_up(None)
+                        await self._transcript.catch_up()
                 elif isinstance(item, Message):
-                    if item.conversation_id == self._showing and item.seq > self._sent_seq:
-                        await self._catch_up(item.seq - 1)
-                        await self._send_message(item)
+                    await self._transcript.deliver(item)
                 else:
                     await self.ws.send_json(item)
         except (ConnectionResetError, RuntimeError) as error:
@@ -258,13 +257,5 @@ class WidgetConnection:
             log.warning("conversation %s: database unavailable while sending", self.conversation_id, exc_info=True)
             await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
 
-    async def _catch_up(self, upto_seq: int | None) -> None:
-        """Send what this socket has not had, up to upto_seq (None: everything stored)."""
-        if self._showing is None or (upto_seq is not None and upto_seq <= self._sent_seq):
-            return
-        for message in await self.db.run(transcript.messages_after, self._showing, self._sent_seq, upto_seq):
-            await self._send_message(message)
-
     async def _send_message(self, message: Message) -> None:
         await self.ws.send_json(message_frame(message))
-        self._sent_seq = message.seq

@@ -8,8 +8,8 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.gateway.health import health_report
-from bot.gateway.keys import DATABASE, HTTP, RASA, SETTINGS
 from bot.identity import sign_customer_token
+from bot.web.keys import DATABASE, HTTP, RASA, SETTINGS
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Shop customer ids look like C-1001 (bot/identity.py refuses longer subjects).

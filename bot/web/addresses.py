@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.gateway.keys import SETTINGS
+from bot.web.keys import SETTINGS
 
 
 def client_address_of(peer: str | None, forwarded_for: str | None, trusted_proxies: tuple[str, ...]) -> str:
@@ -20,5 +20,5 @@ def client_address_of(peer: str | None, forwarded_for: str | None, trusted_proxi
 
 
 def client_address(request: web.Request) -> str:
-    trusted = request.app[SETTINGS].trusted_proxies
+    trusted = request.config_dict[SETTINGS].trusted_proxies
     return client_address_of(request.remote, request.headers.get("X-Forwarded-For"), trusted)

@@ -1,5 +1,6 @@
-"""Typed keys (aiohttp's AppKey) for what the app holds: settings, database, HTTP and Rasa clients, relay,
-broker, sockets."""
+"""Typed keys (aiohttp's AppKey) for what the composition root (bot/gateway/app.py) puts on the root app:
+settings, database, HTTP and Rasa clients, relay, broker, sockets. Handlers of a sub-app (the console)
+read them through `request.config_dict`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import weakref
 import aiohttp
 from aiohttp import web
 
-from bot.gateway.broker import Broker
-from bot.gateway.database import Database
-from bot.gateway.rasa_client import RasaClient
-from bot.gateway.relay import Relay
 from bot.settings import Settings
+from bot.web.broker import Broker
+from bot.web.database import Database
+from bot.web.rasa_client import RasaClient
+from bot.web.relay import Relay
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -20,4 +21,4 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 RELAY = web.AppKey("relay", Relay)
 BROKER: web.AppKey[Broker] = web.AppKey("broker")  # events between gateway processes
-SOCKETS = web.AppKey("sockets", weakref.WeakSet)  # open widget sockets, closed on shutdown
+SOCKETS = web.AppKey("sockets", weakref.WeakSet)  # open widget and console sockets, closed on shutdown

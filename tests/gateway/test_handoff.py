@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from bot.console.desk import ClosedConversation
-from bot.console.keys import DESK
 from bot.identity import sign_customer_token
 from tests.gateway.conftest import Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.gateway.console_client import ConsoleClient, queued_ids
@@ -227,15 +225,9 @@ async def test_two_agents_claiming_at_once_one_wins_and_the_other_is_told(desk: 
         await per.close()
 
 
-async def test_closing_with_a_resolution_tells_the_customer_and_runs_the_close_hooks(
+async def test_closing_with_a_resolution_tells_the_customer_and_asks_for_a_rating(
     desk: Gateway, anne: ConsoleClient
 ) -> None:
-    heard: list[ClosedConversation] = []
-
-    async def ask_for_rating(closed: ClosedConversation) -> None:  # where issue 5's rating prompt hooks in
-        heard.append(closed)
-
-    desk.server.app[DESK].close_hooks.append(ask_for_rating)
     widget = await customer(desk, who=None, language="en")
     await widget.turn("can I talk to a human?")
     assert (await anne.claim(widget.conversation_id))[0] == 200
@@ -247,8 +239,7 @@ async def test_closing_with_a_resolution_tells_the_customer_and_runs_the_close_h
     assert status == 200
     closed = await widget.until(lambda f: f["type"] == "state" and f["state"] == "closed")
     assert "Anne has closed the chat. Thank you for getting in touch!" in texts(closed, "system")
-    assert heard == [ClosedConversation(widget.conversation_id, "en", "agent.anne", "solved")]
-    # The gateway's own close hook asks the customer for a rating, in the conversation's language.
+    # The close asks the customer for a rating, in the conversation's language.
     asked = await widget.until(lambda f: f["type"] == "rating_request")
     assert asked[-1] == {"type": "rating_request", "language": "en"}
     request = handoff_of(widget.conversation_id)

@@ -1,6 +1,6 @@
 """The client's address behind a reverse proxy: only a trusted proxy's X-Forwarded-For counts."""
 
-from bot.gateway.addresses import client_address_of
+from bot.web.addresses import client_address_of
 
 PROXY = ("10.0.0.5",)
 

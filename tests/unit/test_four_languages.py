@@ -1,6 +1,6 @@
 """Every text a customer or an agent reads exists in all four languages: nb (the default), en, sv and da.
 
-The bot's sentences (domain.yml), the gateway's own messages (bot/gateway/texts.py), the chat widget's
+The bot's sentences (domain.yml), the gateway's own messages (bot/web/texts.py), the chat widget's
 labels (bot/gateway/static/widget.js, read here as source: no JavaScript runtime needed), the agents'
 canned replies, and the small word tables in code. Each failure names the text and the language it lacks.
 """
@@ -16,7 +16,7 @@ import yaml
 
 from actions.returns import ALL_ITEMS_TITLES
 from bot.console import canned, present
-from bot.gateway.texts import TEXTS
+from bot.web.texts import TEXTS
 
 LANGUAGES = ("nb", "en", "sv", "da")
 DEFAULT = "nb"  # domain.yml: the variation without a condition
@@ -107,11 +107,11 @@ def test_every_language_of_a_response_offers_the_same_buttons() -> None:
 def test_every_gateway_text_is_in_every_language(key: str) -> None:
     entry = TEXTS[key]
     missing = [code for code in LANGUAGES if not (entry.get(code) or "").strip()]
-    assert not missing, f"bot/gateway/texts.py {key!r}: missing {', '.join(missing)}"
+    assert not missing, f"bot/web/texts.py {key!r}: missing {', '.join(missing)}"
     want = placeholders(entry[DEFAULT])
     for code in LANGUAGES:
         assert placeholders(entry[code]) == want, (
-            f"bot/gateway/texts.py {key!r}: {code} fills {sorted(placeholders(entry[code]))}, nb fills {sorted(want)}"
+            f"bot/web/texts.py {key!r}: {code} fills {sorted(placeholders(entry[code]))}, nb fills {sorted(want)}"
         )
 
 
