@@ -20,6 +20,7 @@ from actions.common import (
     language_of,
     text_without_entities,
 )
+from bot.patterns import is_email, is_order_id
 from bot.services.answers import read_remark
 from bot.services.orders import (
     find_owned_order,
@@ -29,7 +30,6 @@ from bot.services.orders import (
 )
 from bot.store.db import session_scope
 from bot.store.models import Order
-from bot.store.queries import is_email, is_order_id
 
 
 def clear_order_slots() -> list[dict[str, Any]]:

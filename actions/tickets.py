@@ -11,24 +11,19 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import SupportAction, clock_of, customer_of, language_of
 from actions.handoff import when_we_open
+from bot.patterns import first_email
 from bot.services.handoff import people_now
 from bot.services.tickets import MAX_TICKET_CHARS, take_message
 from bot.store.db import session_scope
-from bot.store.queries import is_email
 
 TICKET_SLOTS = ("ticket_email", "ticket_message")
 MAX_YES_WORDS = 3
 
 
 def find_email(text: object) -> str | None:
-    """The first e-mail address in what the customer wrote ("it's kari@example.no, thanks")."""
-    if not isinstance(text, str):
-        return None
-    for word in text.replace(",", " ").replace(";", " ").split():
-        candidate = word.strip("<>()[]\"'.:!?")
-        if is_email(candidate):
-            return candidate
-    return None
+    """The first e-mail address in what the customer wrote ("it's kari@example.no, thanks"), as
+    bot/patterns.py finds it: never one carrying "?", "&" or the like into the ticket's mailto: link."""
+    return first_email(text)
 
 
 def just_yes(tracker: Tracker, text: str) -> bool:

@@ -8,18 +8,16 @@ theirs just by naming it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.orm import Session
 
+from bot.patterns import find_emails, find_order_ids
 from bot.store.queries import customer_orders, customer_returns, get_customer, get_loyalty
 
 RECENT = 5
-_ORDER_NUMBER = re.compile(r"(?<!\d)\d{4,6}(?!\d)")
-_EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[^@\s<>\"']{1,255}\.[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -61,8 +59,8 @@ def card_for(session: Session, customer_id: str | None, customer_texts: Iterable
     if customer is None:
         return CustomerCard(
             signed_in=False,
-            mentioned_orders=_unique(n for t in texts for n in _ORDER_NUMBER.findall(t)),
-            mentioned_emails=_unique(e for t in texts for e in _EMAIL.findall(t)),
+            mentioned_orders=_unique(n for t in texts for n in find_order_ids(t)),
+            mentioned_emails=_unique(e for t in texts for e in find_emails(t)),
         )
     loyalty = get_loyalty(session, customer.id)
     orders = [

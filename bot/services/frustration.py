@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
+from bot.patterns import find_emails
+
 ANGRY = "angry_words"
 SHOUTING = "shouting"
 REPEAT = "repeat"
@@ -142,8 +144,9 @@ QUESTION_INTENTS = frozenset(
     }
 )
 
+# Any number of 3 digits or more, not only order numbers (bot/patterns.py): another amount, phone or
+# tracking number also makes a question a new one.
 _NUMBER = re.compile(r"\d{3,}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.\w+")
 _WORD = re.compile(r"\w+")
 
 
@@ -227,8 +230,9 @@ def _words(text: str) -> list[str]:
 
 
 def _details(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Order numbers and e-mail addresses in a message: what makes two similar questions different."""
-    return frozenset(_NUMBER.findall(text)), frozenset(e.casefold() for e in _EMAIL.findall(text))
+    """Numbers (order numbers among them) and e-mail addresses in a message: what makes two similar
+    questions different."""
+    return frozenset(_NUMBER.findall(text)), frozenset(e.casefold() for e in find_emails(text))
 
 
 def _overlap(a: Sequence[str], b: Sequence[str]) -> float:

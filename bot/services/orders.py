@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.i18n import format_date, join_list, shop_phrase
+from bot.patterns import is_email, is_order_id
 from bot.store.models import Order, OrderItem
-from bot.store.queries import customer_orders, get_order, is_email, is_order_id
+from bot.store.queries import customer_orders, get_order
 
 OPEN_STATUSES = ("received", "processing", "shipped")
 

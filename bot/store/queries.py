@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.patterns import is_order_id
 from bot.store.models import (
     Customer,
     LoyaltyAccount,
@@ -15,17 +15,6 @@ from bot.store.models import (
     Product,
     ReturnRequest,
 )
-
-ORDER_ID_PATTERN = re.compile(r"^\d{4,6}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
-
-
-def is_order_id(value: object) -> bool:
-    return isinstance(value, str) and bool(ORDER_ID_PATTERN.match(value))
-
-
-def is_email(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= 320 and bool(EMAIL_PATTERN.match(value))
 
 
 def get_customer(session: Session, customer_id: str) -> Customer | None:

@@ -1,9 +1,10 @@
 """Personal data out of customer text before a trainer sees it.
 
-Masked: e-mail addresses, card-like numbers (13-19 digits, spaces or dashes allowed), tracking
-numbers (long digit runs: 10 digits or more), phone numbers (+47 912 34 567, 912 34 567, 91234567,
-+46 70-123 45 67 ...) and the names of the signed-in customer. Order numbers (4-6 digits) stay: they
-are what an order question is about, and they say nothing about a person without the shop's data.
+Masked: e-mail addresses (as bot/patterns.py finds them, overlong ones too), card-like numbers (13-19
+digits, spaces or dashes allowed), tracking numbers (long digit runs: 10 digits or more), phone numbers
+(+47 912 34 567, 912 34 567, 91234567, +46 70-123 45 67 ...) and the names of the signed-in customer.
+Order numbers (4-6 digits) stay: they are what an order question is about, and they say nothing about a
+person without the shop's data.
 
 The order of the rules matters: a card number would otherwise read as a phone number and a tracking
 number, and an e-mail address holds a name.
@@ -14,13 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.patterns import EMAIL_RE
+
 EMAIL = "[e-mail]"
 CARD = "[card]"
 TRACKING = "[tracking]"
 PHONE = "[phone]"
 NAME = "[name]"
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # 13-19 digits in groups separated by spaces or dashes (1234 5678 9012 3456, 1234-5678-...).
 _CARD = re.compile(r"(?<![\w])\d+(?:[ -]\d+)+(?![\w])")
 # A plain run of 10 digits or more, or a code of 10+ letters and digits with 8+ digits (1Z999AA1...).
@@ -46,7 +48,7 @@ def name_parts(names: Iterable[str]) -> list[str]:
 
 def mask_personal_data(text: str, names: Iterable[str] = ()) -> str:
     """The text with personal data replaced by [e-mail], [card], [tracking], [phone] and [name]."""
-    masked = _EMAIL.sub(EMAIL, text)
+    masked = EMAIL_RE.sub(EMAIL, text)
     masked = _CARD.sub(lambda m: CARD if 13 <= len(re.sub(r"\D", "", m.group(0))) <= 19 else m.group(0), masked)
     masked = _TRACKING.sub(TRACKING, masked)
     masked = _PHONE.sub(_phone, masked)

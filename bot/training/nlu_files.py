@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from bot.patterns import EMAIL_RE, ORDER_ID, ORDER_ID_RE
 from bot.training.workspace import Workspace
 
 MAX_EXAMPLE_CHARS = 500
@@ -34,8 +35,8 @@ ORDER_INTENTS = frozenset({"order_status", "inform", "start_return", "complaint"
 
 # [value](entity), [value](entity:synonym) or [value]{"entity": ...}: Rasa's entity markup.
 ENTITY_MARKUP = re.compile(r"\[(?P<value>[^\]]+)\](?:\((?P<name>[^)]+)\)|(?P<json>\{[^}]*\}))")
-EMAIL = re.compile(r"[^@\s<>()\[\]]+@[^@\s<>()\[\]]+\.[A-Za-z]{2,}")
-ORDER_ID = re.compile(r"(?<![\d\[])\d{4,6}(?![\d\]])")
+# An order number (bot/patterns.py) not right inside brackets: "[10234]" would become broken markup.
+_ORDER_ID_TO_ANNOTATE = re.compile(rf"(?<!\[){ORDER_ID}(?!\])")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Private-use characters stand in for masked entities and survive normalising.
 MASKS = {"order_id": "\ue000", "email": "\ue001"}
@@ -76,8 +77,8 @@ def _entity_name(match: re.Match[str]) -> str:
 
 def masked_key(text: str) -> str:
     text = ENTITY_MARKUP.sub(lambda m: MASKS.get(_entity_name(m), m["value"]), text)
-    text = EMAIL.sub(MASKS["email"], text)
-    return normalise(ORDER_ID.sub(MASKS["order_id"], text))
+    text = EMAIL_RE.sub(MASKS["email"], text)
+    return normalise(ORDER_ID_RE.sub(MASKS["order_id"], text))
 
 
 def load_examples(path: Path) -> list[tuple[str, str]]:
@@ -150,7 +151,7 @@ def annotate(text: str, intent: str) -> str:
 
 
 def _annotate_plain(text: str, intent: str) -> str:
-    emails = list(EMAIL.finditer(text))
+    emails = list(EMAIL_RE.finditer(text))
     out, position = [], 0
     for match in emails:
         out.append(_annotate_numbers(text[position : match.start()], intent))
@@ -163,7 +164,7 @@ def _annotate_plain(text: str, intent: str) -> str:
 def _annotate_numbers(text: str, intent: str) -> str:
     if intent not in ORDER_INTENTS:
         return text
-    return ORDER_ID.sub(lambda m: f"[{m.group(0)}](order_id)", text)
+    return _ORDER_ID_TO_ANNOTATE.sub(lambda m: f"[{m.group(0)}](order_id)", text)
 
 
 def check_new(workspace: Workspace, intent: str, text: str) -> None:

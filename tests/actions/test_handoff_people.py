@@ -123,6 +123,9 @@ async def test_a_complaint_stays_a_complaint_even_when_angry() -> None:
         ("kari@example.no", "kari@example.no"),
         ("it's ola.hansen@example.no, thanks", "ola.hansen@example.no"),
         ("<emma@example.no>.", "emma@example.no"),
+        # A mailto: link on the console would add the blind copy: only the address before "?" is taken.
+        ("kari@example.no?bcc=boss@example.com", "kari@example.no"),
+        ("kari&bcc=boss@example.com", "boss@example.com"),
         ("I don't have one", None),
         ("kari at example dot no", None),
     ],
