@@ -13,7 +13,7 @@ from bot.identity import hash_password, verify_password
 from bot.settings import SettingsError
 from bot.shop import shop_data
 from bot.store.models import utcnow
-from bot.store.staff import AVAILABILITY, ROLES, StaffUser
+from bot.store.staff import AVAILABILITY, ROLES, StaffRole, StaffUser
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,9 @@ def available_agents(session: Session, seen_since: datetime | None = None) -> li
     return list(
         session.execute(
             select(StaffUser).where(
-                StaffUser.role == "agent", StaffUser.availability == "available", StaffUser.last_seen_at >= since
+                StaffUser.role == StaffRole.AGENT,
+                StaffUser.availability == "available",
+                StaffUser.last_seen_at >= since,
             )
         ).scalars()
     )
@@ -154,6 +156,7 @@ def available_agents(session: Session, seen_since: datetime | None = None) -> li
 
 __all__ = [
     "ROLES",
+    "StaffRole",
     "authenticate",
     "available_agents",
     "demo_passwords_in_use",

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import Column, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped
 
 from bot.store.models import Base, utcnow
 
-ROLES = ("agent", "trainer")
+
+class StaffRole(str, Enum):
+    """What a staff user does in the console: answer chats (agent) or teach the bot (trainer).
+
+    A `str` enum like ConversationState: each member equals its stored value ("agent" == StaffRole.AGENT),
+    so the `role` column and the console keep exactly the strings they always had.
+    """
+
+    AGENT = "agent"
+    TRAINER = "trainer"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ROLES = tuple(role.value for role in StaffRole)
 AVAILABILITY = ("available", "away")
 
 
