@@ -64,6 +64,16 @@ class Settings:
         default_factory=lambda: _env("BOT_TRACKER_DATABASE_URL", _env("BOT_DATABASE_URL", _default_database_url()))
     )
     identity_secret: str = field(default_factory=lambda: _env("BOT_IDENTITY_SECRET", DEMO_IDENTITY_SECRET))
+    # A customer token must name who signed it (`iss`: the shop's site) and whom it is for (`aud`: this
+    # chat), and live no longer than the cap from `iat` to `exp`: a token copied from a log or a page is
+    # worthless to another service and soon worthless here (bot/identity.py).
+    customer_token_issuer: str = field(default_factory=lambda: _env("BOT_CUSTOMER_TOKEN_ISSUER", "varde-shop"))
+    customer_token_audience: str = field(
+        default_factory=lambda: _env("BOT_CUSTOMER_TOKEN_AUDIENCE", "varde-support-chat")
+    )
+    customer_token_max_lifetime_seconds: int = field(
+        default_factory=lambda: _env_int("BOT_CUSTOMER_TOKEN_MAX_LIFETIME_SECONDS", 24 * 3600)
+    )
     rasa_jwt_secret: str = field(default_factory=lambda: _env("BOT_RASA_JWT_SECRET", DEMO_RASA_JWT_SECRET))
     session_secret: str = field(default_factory=lambda: _env("BOT_SESSION_SECRET", DEMO_SESSION_SECRET))
     rasa_url: str = field(default_factory=lambda: _env("BOT_RASA_URL", "http://127.0.0.1:5005"))

@@ -5,6 +5,14 @@ many there are). Too many failures for one username within the window lock that 
 from one address lock the address, which catches one guesser trying many usernames. While locked, the
 password is not even checked, so a guess during the lock learns nothing. A successful log-in forgets
 the username's failures.
+
+Each attempt is counted *before* its password is checked, in one step that cannot interleave with
+another attempt's: under a lock (PostgreSQL: a transaction-level advisory lock; SQLite: the database's
+write lock, which the step's first statement takes), it counts the failures in the window and, if there
+is room, records this attempt as a failure, and commits. Only then is the password checked (argon2, the
+slow part, outside the lock); the right one deletes the username's failures, this one included. So
+however many guesses arrive at once, from however many gateway processes, at most the limit of them
+get their password checked.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.services.staff import authenticate
@@ -25,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # Agents of one shop often share an office address: it gets more room than a single username.
 ADDRESS_ALLOWANCE = 4
+# PostgreSQL's advisory lock that makes counting and recording one step ("varde", then 1).
+_ADVISORY_LOCK_KEY = 0x7661726465_01
 
 
 @dataclass(frozen=True)
@@ -77,17 +87,37 @@ def locked_for(
     return max(ends) if ends else None
 
 
+def _count_attempt(
+    session: Session, username: object, address: str, limits: LoginLimits, now: datetime
+) -> timedelta | None:
+    """Check and record as one step: how long the attempt must wait, or None once it is on record as a failure.
+
+    Commits the session: the record must be visible to every other attempt before the password is checked.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_ADVISORY_LOCK_KEY)))
+    # The step's first write: on SQLite it takes the database's write lock, so the count below sees every
+    # attempt recorded before it and none can be recorded until this one commits.
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - limits.window))
+    waiting = locked_for(session, username, address, limits, now)
+    if waiting is None:
+        session.add(LoginFailure(username=_key(username), address=address, at=now))
+    session.commit()
+    return waiting
+
+
 def log_in(session: Session, username: object, password: object, address: str, limits: LoginLimits) -> LoginOutcome:
-    """The staff user for these credentials, or None; refused outright while the username or address is locked."""
+    """The staff user for these credentials, or None; refused outright while the username or address is locked.
+
+    Commits the session once before the password is checked (see the module's doc).
+    """
     now = utcnow()
     address = address[:64] or "unknown"
-    waiting = locked_for(session, username, address, limits, now)
+    waiting = _count_attempt(session, username, address, limits, now)
     if waiting is not None:
         return LoginOutcome(None, waiting)
     user = authenticate(session, username, password)
     if user is None:
-        session.execute(delete(LoginFailure).where(LoginFailure.at <= now - limits.window))
-        session.add(LoginFailure(username=_key(username), address=address, at=now))
-        return LoginOutcome(None)
+        return LoginOutcome(None)  # already on record as a failure
     session.execute(delete(LoginFailure).where(LoginFailure.username == _key(username)))
     return LoginOutcome(user)

@@ -5,16 +5,25 @@ requests, tickets, agent notes, trainers' inbox decisions on its messages, and R
 under the same id (Rasa's sender id is the conversation id). Orders, returns and loyalty points are
 the shop's business records, which bookkeeping law makes it keep: the copy includes them; erasure
 leaves them, and only cuts a return's link to the erased conversation.
+
+By e-mail address (find_by_email): the signed-in customer whose account has the address, and every
+guest conversation that carries it: a ticket to be answered there, the address typed in a message (the
+order form's "which e-mail did you order with?" is a message too), or the address in a user turn or a
+slot of Rasa's tracker store. A conversation of another signed-in customer that mentions the address is
+that customer's: it is reported, never included.
+
+The time limit leaves a conversation with an open ticket alone until the desk has answered it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import create_engine, delete, inspect, select, text, update
+from sqlalchemy import bindparam, create_engine, delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.store.conversations import Conversation, ConversationState, InboxDecision, Message
@@ -34,16 +43,126 @@ class Erased:
     tracker_events: int = 0
 
 
+@dataclass
+class EmailMatches:
+    """What an e-mail address leads to (find_by_email)."""
+
+    email: str
+    customer_ids: list[str] = field(default_factory=list)  # signed-in customers whose account has it
+    own_conversations: list[str] = field(default_factory=list)  # theirs
+    # Conversations on no account that carry the address (guests'), and what is left of one of hers
+    # when only its ticket survives; some may survive only as a ticket or as Rasa's events.
+    guest_conversations: list[str] = field(default_factory=list)
+    tracker_only: list[str] = field(default_factory=list)  # of those, the ones the shop database has no rows of
+    # Other signed-in customers' conversations that mention the address: theirs, so left alone.
+    others_mentioning: list[str] = field(default_factory=list)
+
+    @property
+    def conversation_ids(self) -> list[str]:
+        return self.own_conversations + self.guest_conversations
+
+    @property
+    def found(self) -> bool:
+        return bool(self.customer_ids or self.guest_conversations)
+
+
 def conversations_of(session: Session, customer_id: str) -> list[str]:
     return list(session.scalars(select(Conversation.id).where(Conversation.customer_id == customer_id)))
 
 
+# --- by e-mail address -----------------------------------------------------------------------------
+_ADDRESS = re.compile(r'[^@\s<>()\[\],;:"\\]{1,64}@[^@\s<>()\[\],;:"\\]{1,253}\.[^@\s<>()\[\],;:"\\.]+')
+MAX_EMAIL = 320
+# Types of Rasa's tracker events that hold what the customer gave: what they typed, and the slots filled from it.
+_CUSTOMER_EVENTS = ("user", "slot")
+
+
+def normalise_email(value: object) -> str | None:
+    """The address as searched for (trimmed, lower case), or None for anything that is not one address."""
+    if not isinstance(value, str):
+        return None
+    address = value.strip().lower()
+    return address if len(address) <= MAX_EMAIL and _ADDRESS.fullmatch(address) else None
+
+
+def _mentions(stored: str, email: str) -> bool:
+    """The address itself in the text, not one that merely contains it (ola.kari@x.no holds kari@x.no)."""
+    pattern = rf"(?<![\w.+-]){re.escape(email)}(?![\w-]|\.[\w-])"
+    return re.search(pattern, stored, re.IGNORECASE) is not None
+
+
+def _like(email: str) -> str:
+    escaped = email.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _tracker_mentions(tracker_url: str, email: str) -> set[str]:
+    """Sender ids whose user turns or slots in Rasa's SQL tracker store carry the address."""
+    engine = create_engine(tracker_url)
+    try:
+        if not inspect(engine).has_table("events"):
+            return set()
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT sender_id, data FROM events WHERE type_name IN :types AND lower(data) LIKE :pattern"
+                    " ESCAPE '\\'"
+                ).bindparams(bindparam("types", expanding=True)),
+                {"types": list(_CUSTOMER_EVENTS), "pattern": _like(email)},
+            )
+            return {sender_id for sender_id, data in rows if data and _mentions(data, email)}
+    finally:
+        engine.dispose()
+
+
+def find_by_email(session: Session, email: str, tracker_url: str | None = None) -> EmailMatches:
+    """Everything the chat stores under this (normalised) address: see the module's doc."""
+    matches = EmailMatches(email=email)
+    matches.customer_ids = list(session.scalars(select(Customer.id).where(func.lower(Customer.email) == email)))
+    for customer_id in matches.customer_ids:
+        matches.own_conversations += conversations_of(session, customer_id)
+    # Where each candidate conversation came from, and whose it is when only a ticket is left of it.
+    owner_of_ticket: dict[str, str | None] = {}
+    for conversation_id, customer_id in session.execute(
+        select(Ticket.conversation_id, Ticket.customer_id).where(func.lower(Ticket.email) == email)
+    ):
+        owner_of_ticket.setdefault(conversation_id, customer_id)
+    candidates = set(owner_of_ticket)
+    typed = session.execute(
+        select(Message.conversation_id, Message.text).where(
+            Message.role == "customer", func.lower(Message.text).like(_like(email), escape="\\")
+        )
+    )
+    candidates |= {conversation_id for conversation_id, said in typed if _mentions(said, email)}
+    if tracker_url:
+        candidates |= _tracker_mentions(tracker_url, email)
+    candidates -= set(matches.own_conversations)
+    owners: dict[str, str | None] = {
+        conversation_id: customer_id
+        for conversation_id, customer_id in session.execute(
+            select(Conversation.id, Conversation.customer_id).where(Conversation.id.in_(sorted(candidates)))
+        )
+    }
+    for conversation_id in sorted(candidates):
+        owner = owners[conversation_id] if conversation_id in owners else owner_of_ticket.get(conversation_id)
+        if owner is None or owner in matches.customer_ids:
+            matches.guest_conversations.append(conversation_id)
+            if conversation_id not in owners and conversation_id not in owner_of_ticket:
+                matches.tracker_only.append(conversation_id)
+        else:
+            matches.others_mentioning.append(conversation_id)
+    return matches
+
+
 def expired_conversations(session: Session, last_activity_before: datetime) -> list[str]:
-    """Conversations untouched since the moment given, with no person on them."""
+    """Conversations untouched since the moment given, with no person on them and no ticket still open."""
+    waiting_for_an_answer = select(Ticket.conversation_id).where(Ticket.status == "open")
     return list(
         session.scalars(
             select(Conversation.id).where(
-                Conversation.updated_at < last_activity_before, Conversation.state.not_in(WITH_PEOPLE)
+                Conversation.updated_at < last_activity_before,
+                Conversation.state.not_in(WITH_PEOPLE),
+                Conversation.id.not_in(waiting_for_an_answer),
             )
         )
     )
@@ -66,8 +185,6 @@ def export_customer(session: Session, customer_id: str) -> dict[str, Any] | None
     customer = session.execute(_table(Customer).where(Customer.id == customer_id)).first()
     if customer is None:
         return None
-    conversation_ids = conversations_of(session, customer_id)
-    by_conversation = Message.conversation_id.in_(conversation_ids)
     return {
         "customer": _plain(dict(customer._mapping)),
         "loyalty": _rows(session, _table(LoyaltyAccount).where(LoyaltyAccount.customer_id == customer_id)),
@@ -76,6 +193,26 @@ def export_customer(session: Session, customer_id: str) -> dict[str, Any] | None
         ),
         "orders": _rows(session, _table(Order).where(Order.customer_id == customer_id)),
         "returns": _rows(session, _table(ReturnRequest).where(ReturnRequest.customer_id == customer_id)),
+        **_chat_records(session, conversations_of(session, customer_id)),
+    }
+
+
+def export_by_email(session: Session, matches: EmailMatches) -> dict[str, Any] | None:
+    """Everything stored under an address (find_by_email), as plain JSON-ready data; None when nothing is."""
+    if not matches.found:
+        return None
+    return {
+        "email": matches.email,
+        "customers": [export_customer(session, customer_id) for customer_id in matches.customer_ids],
+        "guest": _chat_records(session, matches.guest_conversations),
+        # Conversations only Rasa's tracker store still holds (e.g. a chat over its REST channel).
+        "tracker_only_conversations": matches.tracker_only,
+    }
+
+
+def _chat_records(session: Session, conversation_ids: list[str]) -> dict[str, Any]:
+    by_conversation = Message.conversation_id.in_(conversation_ids)
+    return {
         "conversations": _rows(session, _table(Conversation).where(Conversation.id.in_(conversation_ids))),
         "messages": _rows(
             session,

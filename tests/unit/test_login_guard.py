@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy.engine import make_url
 
+from bot.services import login_guard
 from bot.services.login_guard import ADDRESS_ALLOWANCE, LoginLimits, locked_for, log_in
-from bot.store.db import session_scope
+from bot.store.db import create_schema, get_engine, session_scope
 from bot.store.models import utcnow
 from bot.store.staff import LoginFailure
+from tests.conftest import POSTGRES_URL
 
 LIMITS = LoginLimits(max_failures=3, window=timedelta(minutes=15))
 
@@ -95,3 +101,82 @@ def test_old_failures_are_cleared_out(desk: str) -> None:
 def test_garbage_usernames_fail_politely(desk: str, username: object) -> None:
     outcome = attempt(username, "guess")  # type: ignore[arg-type]
     assert outcome.user is None
+
+
+# --- issue 16: parallel guesses ------------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """An empty database of this test's own: on PostgreSQL a fresh one, so other runs on the server are untouched."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'guard.db'}"
+        create_schema(url)
+        yield url
+        get_engine(url).dispose()
+        return
+    name = f"varde_guard_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        create_schema(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize(
+    ("guessers", "usernames", "limit"),
+    [
+        pytest.param(10, lambda i: "agent.anne", LIMITS.max_failures, id="one-username"),
+        pytest.param(
+            LIMITS.max_failures * ADDRESS_ALLOWANCE + 6,
+            lambda i: f"user{i}",
+            LIMITS.max_failures * ADDRESS_ALLOWANCE,
+            id="many-usernames-one-address",
+        ),
+    ],
+)
+def test_parallel_wrong_guesses_never_get_more_than_the_limit_checked(
+    database: str, monkeypatch: pytest.MonkeyPatch, guessers: int, usernames: Callable[[int], str], limit: int
+) -> None:
+    """The attack: fire many guesses at once. Each must be counted before its password is checked, so
+    however they interleave, at most `limit` passwords are ever checked; the rest are refused as locked."""
+    checked = []
+    guard = threading.Lock()
+
+    def slow_wrong_password(session, username, password):  # type: ignore[no-untyped-def]
+        with guard:
+            checked.append(username)
+        time.sleep(0.05)  # argon2 takes about this long: the window the old check-then-record left open
+        return None
+
+    monkeypatch.setattr(login_guard, "authenticate", slow_wrong_password)
+    start = threading.Barrier(guessers)
+    outcomes: list[login_guard.LoginOutcome] = []
+    errors: list[BaseException] = []
+
+    def guess(i: int) -> None:
+        start.wait()
+        try:
+            with session_scope(database) as session:
+                outcome = log_in(session, usernames(i), f"guess-{i}", "198.51.100.7", LIMITS)
+            with guard:
+                outcomes.append(outcome)
+        except BaseException as error:  # reported below, in the test's own thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(guessers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert len(outcomes) == guessers
+    assert len(checked) <= limit, f"{len(checked)} passwords checked in parallel, the limit is {limit}"
+    assert sum(outcome.locked_for is not None for outcome in outcomes) == guessers - len(checked)
+    with session_scope(database) as session:  # every checked guess is on record, and nothing else
+        assert session.scalar(select(func.count(LoginFailure.id))) == len(checked)
