@@ -30,7 +30,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from bot.console.keys import AGENT
 from bot.settings import Settings
 from bot.store.models import as_utc
-from bot.store.staff import StaffUser
+from bot.store.staff import StaffRole, StaffUser
 from bot.web.keys import DATABASE
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
             if _wants_page(request):
                 raise web.HTTPSeeOther(LOGIN)
             raise web.HTTPUnauthorized(text="Log in to the console first.")
-        required = "trainer" if is_trainer_path(request.path) else "agent"
+        required = StaffRole.TRAINER if is_trainer_path(request.path) else StaffRole.AGENT
         if agent.role != required:
             raise web.HTTPForbidden(text=f"This part of the console is for {required}s.")
         request[AGENT] = agent

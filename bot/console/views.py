@@ -22,14 +22,14 @@ from bot.services.assignment import RESOLUTIONS
 from bot.services.login_guard import LoginLimits, log_in
 from bot.services.staff import sign_out_everywhere
 from bot.store.conversations import ConversationState
-from bot.store.staff import AVAILABILITY
+from bot.store.staff import AVAILABILITY, StaffRole
 from bot.web.addresses import client_address
 from bot.web.keys import DATABASE, SETTINGS
 
 log = logging.getLogger(__name__)
 
 # Where each role lands after log-in; the trainer inbox (issue 5) adds its own page here.
-ROLE_HOME = {"agent": "/console", "trainer": "/console/trainer"}
+ROLE_HOME = {StaffRole.AGENT: "/console", StaffRole.TRAINER: "/console/trainer"}
 
 
 def _agent(request: web.Request) -> Agent:

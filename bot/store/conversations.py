@@ -28,7 +28,6 @@ class ConversationState(str, Enum):
         return self.value
 
 
-STATES = tuple(state.value for state in ConversationState)
 ROLES = ("customer", "bot", "agent", "system")
 
 
