@@ -135,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.privacy_commands import add_commands as add_privacy_commands
 
     add_privacy_commands(commands)
+    from bot.store.migrate import add_commands as add_db_commands
+
+    add_db_commands(commands)
     args, extra = parser.parse_known_args(argv)
     try:
         return _run(args, extra)
@@ -166,6 +169,10 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         from bot.training.commands import run as run_training_command
 
         return run_training_command(args)
+    elif args.command == "db":
+        from bot.store.migrate import run as run_db_command
+
+        return run_db_command(args)
     elif args.command == "privacy":
         from bot.privacy_commands import run as run_privacy_command
 

@@ -7,14 +7,13 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from bot.settings import get_settings
 from bot.store import conversations, desk, staff  # noqa: F401  (their tables join Base.metadata)
-from bot.store.models import Base
 
 
 @lru_cache(maxsize=8)
@@ -60,36 +59,22 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 
 
 def create_schema(url: str | None = None) -> None:
-    engine = get_engine(url)
-    Base.metadata.create_all(engine)
-    add_missing_columns(engine)
+    """The schema this release's models declare, before any work on the database.
 
-
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Add nullable columns that a newer release declares to tables an older one created.
-
-    create_all makes missing tables only; this keeps an existing database (a developer's, a demo's)
-    working after a release that added columns, without a migration tool. Only nullable columns
-    without server defaults are added, which every database accepts as a plain ALTER TABLE ADD COLUMN.
+    Alembic's migrations to head (bot/store/migrate.py), which adopt a database made before Varde had
+    migrations. In production (BOT_ENV=production) only `python -m bot db upgrade` migrates: this
+    raises SchemaNotCurrent (a SettingsError) unless the database is at head already.
     """
-    existing = inspect(engine)
-    added: list[str] = []
-    with engine.begin() as connection:
-        for table in Base.metadata.sorted_tables:
-            if not existing.has_table(table.name):
-                continue
-            present = {column["name"] for column in existing.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present or not column.nullable or column.server_default is not None:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                preparer = engine.dialect.identifier_preparer
-                connection.execute(
-                    text(f"ALTER TABLE {preparer.quote(table.name)} ADD COLUMN {preparer.quote(column.name)} {kind}")
-                )
-                added.append(f"{table.name}.{column.name}")
-    return added
+    from bot.store.migrate import ensure_current
+
+    ensure_current(url)
 
 
 def drop_schema(url: str | None = None) -> None:
-    Base.metadata.drop_all(get_engine(url))
+    """Every table of the models and the migrations' record of the schema (alembic_version)."""
+    from bot.store.migrate import models_metadata
+
+    engine = get_engine(url)
+    models_metadata().drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Float, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session
 
-from bot.store.db import add_missing_columns, get_engine
+from bot.store.db import create_schema
 from bot.store.models import Base, utcnow
 
 CANDIDATE, LIVE, REFUSED, RETIRED = "candidate", "live", "refused", "retired"
@@ -57,11 +57,9 @@ class ModelRecord(Base):
 
 
 def ensure_table(url: str | None = None) -> None:
-    """Create the table when missing (the lifecycle may run before anything else created the schema), and
-    add the columns a newer release declares to one an older release made."""
-    engine = get_engine(url)
-    ModelRecord.__table__.create(engine, checkfirst=True)
-    add_missing_columns(engine)
+    """The table exists, with the columns this release declares: the lifecycle may run before anything else
+    made the schema (bot.store.db.create_schema: migrations to head; production refuses a database behind)."""
+    create_schema(url)
 
 
 def get_record(session: Session, record_id: int) -> ModelRecord | None:
