@@ -7,7 +7,7 @@
   answers the example's text with its intent. The example is a dialect message today's model does not
   understand, so the answer shows the new model, not the old one. For comparison, one more example
   trained in a new process with Rasa's cache only, as before fine-tuning.
-- Optionally the model lifecycle's whole button (bot.training.lifecycle.retrain): the same, plus
+- Optionally the model lifecycle's whole button (bot.training.lifecycle.Lifecycle.retrain): the same, plus
   scoring candidate and live model on the held-out set and the conversation tests before deploying,
   in the training process the trainers' page keeps ready (bot/training/warm_runner.py).
 """
@@ -89,9 +89,10 @@ def from_scratch(workspace: Workspace) -> dict[str, Any]:
 
 def add_example_to_live(workspace: Workspace) -> dict[str, Any]:
     """Run after from_scratch (its cache is what a real project's .rasa/cache holds). The new example is
-    trained as a trainer's retrain trains it (lifecycle.train_candidate: fine-tuning the model the server
+    trained as a trainer's retrain trains it (Lifecycle.train_candidate: fine-tuning the model the server
     serves, in the training process kept ready), without the scoring, then loaded with PUT /model."""
-    from bot.training import lifecycle, warm_runner
+    from bot.training import warm_runner
+    from bot.training.lifecycle import Lifecycle
 
     intent, language, text = NEW_EXAMPLES[0]
     server = RasaServer(workspace.rasa_urls[0], workspace.jwt_secret)
@@ -101,7 +102,7 @@ def add_example_to_live(workspace: Workspace) -> dict[str, Any]:
     started = time.monotonic()
     add_example(intent, language, text, workspace)
     added = time.monotonic()
-    record = lifecycle.train_candidate("bench", workspace, evaluate=False)
+    record = Lifecycle(workspace).train_candidate("bench", evaluate=False)
     trained = time.monotonic()
     server.load_model(Path(record.path))
     loaded = time.monotonic()
@@ -116,7 +117,7 @@ def add_example_to_live(workspace: Workspace) -> dict[str, Any]:
         "load_seconds": round(loaded - trained, 1),
         "first_answer_seconds": round(answered - loaded, 2),
         "total_seconds": round(answered - started, 1),
-        "method": "add_example + lifecycle.train_candidate (fine-tunes the served model, runner kept ready; "
+        "method": "add_example + Lifecycle.train_candidate (fine-tunes the served model, runner kept ready; "
         "no scoring) + PUT /model, until /model/parse gives the intent",
         "cache_only_train_seconds": cache_only_training(workspace),
     }
@@ -131,7 +132,8 @@ def cache_only_training(workspace: Workspace) -> float:
 
 def lifecycle_to_live(workspace: Workspace) -> dict[str, Any]:
     """The trainer's button: train, score candidate and live model, deploy if not worse."""
-    from bot.training import lifecycle, warm_runner
+    from bot.training import warm_runner
+    from bot.training.lifecycle import Lifecycle
 
     warm_runner.prepare(workspace)  # as the trainers' page does when it opens
     runner_ready = warm_runner.wait_ready(workspace)
@@ -140,7 +142,7 @@ def lifecycle_to_live(workspace: Workspace) -> dict[str, Any]:
     before = intent_of(server, text)
     started = time.monotonic()
     add_example(intent, language, text, workspace)
-    outcome = lifecycle.retrain("bench", workspace)
+    outcome = Lifecycle(workspace).retrain("bench")
     finished = time.monotonic()
     result: dict[str, Any] = {
         "example": {"intent": intent, "language": language, "text": text, "intent_before": before},

@@ -116,8 +116,8 @@ class Bench:
 
     # --- sections ---------------------------------------------------------------------------------
     def start(self) -> None:
-        from bot.cli import train
         from bot.store.seed import seed_demo
+        from bot.training.project_model import train
 
         self.progress("the model: trained again only if config.yml, domain.yml or data/ changed")
         self.results["model"] = train().name
@@ -184,7 +184,7 @@ class Bench:
         self.results.setdefault("memory", {})[key] = self.stack.memory()
 
     def nlu(self) -> None:
-        from bot.cli import rasa_environment
+        from bot.rasa_process import rasa_environment
 
         status_model = self.served_model()
         self.progress(f"rasa test nlu on tests/nlu/{{nb,en}}.yml with {status_model.name}")

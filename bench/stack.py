@@ -129,7 +129,7 @@ class Stack:
     def command(self, part: str) -> tuple[list[str], dict[str, str]]:
         if part != STOCK:
             return bot_command(part, "--port", str(self.ports[part])), self.env()
-        from bot.cli import latest_model
+        from bot.training.model_files import latest_model
 
         assert self.stock is not None
         env = self.env()

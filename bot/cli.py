@@ -3,101 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, Settings, SettingsError, get_settings
+from bot.settings import SettingsError, get_settings
 
 log = logging.getLogger("bot")
 
-# Everything a trained model depends on; a change in any of these means a new model.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu")  # bot/nlu: our own NLU components
-FINGERPRINT_FILE = PROJECT_ROOT / "models" / ".fingerprint"
-
-
-def rasa_environment(settings: Settings) -> dict[str, str]:
-    """The environment endpoints.yml reads (${...}) plus our own settings, for Rasa's processes."""
-    env = dict(os.environ)
-    env.update(
-        BOT_TRACKER_DATABASE_URL=settings.tracker_database_url,
-        BOT_ACTION_SERVER_WEBHOOK=f"{settings.action_server_url}/webhook",
-        BOT_DATABASE_URL=settings.database_url,
-        PYTHONPATH=str(PROJECT_ROOT),
-        TF_CPP_MIN_LOG_LEVEL="2",
-        # The sentence encoder on one core: on every core a busy machine stalled one message for up to 1.5 s
-        # (bot/nlu/sentence_encoder.py).
-        OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
-        # Rasa's own tracker store uses SQLAlchemy 1.x APIs; its 2.0 notice is not ours to act on.
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
-    )
-    return env
-
-
-def training_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name in TRAINING_INPUTS:
-        path = PROJECT_ROOT / name
-        files = (
-            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-            if path.is_dir()
-            else [path]
-        )
-        for file in files:
-            digest.update(str(file.relative_to(PROJECT_ROOT)).encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()
-
-
-def latest_model() -> Path | None:
-    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    return models[-1] if models else None
-
-
-def train(force: bool = False) -> Path:
-    """Train when the data changed since the last model (or when forced); return the model."""
-    fingerprint = training_fingerprint()
-    model = latest_model()
-    if not force and model and FINGERPRINT_FILE.exists() and FINGERPRINT_FILE.read_text() == fingerprint:
-        log.info("model %s is up to date with the training data", model.name)
-        return model
-    log.info("training a new model (this shows Rasa's progress)...")
-    command = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", "varde", "--out", "models"]
-    subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_environment(get_settings()), check=True)
-    FINGERPRINT_FILE.write_text(fingerprint)
-    model = latest_model()
-    assert model is not None
-    return model
-
-
-def run_rasa(port: int, extra: Sequence[str]) -> None:
-    settings = get_settings()
-    settings.check_production()
-    from bot.training.lifecycle import serving_model
-
-    # The live model of the models' history (it survives a restart), unless `train` made a newer one.
-    model = serving_model(latest_model())
-    if model is None:
-        raise SystemExit("No model in models/: run `python -m bot train` first.")
-    command = [
-        sys.executable, "-m", "bot.rasa_main", "run", "--model", str(model), "--port", str(port),
-        "--interface", "127.0.0.1", "--enable-api", "--jwt-secret", settings.rasa_jwt_secret,
-        "--jwt-method", "HS256", "--cors", "[]", *extra,
-    ]  # fmt: skip
-    os.execvpe(command[0], command, rasa_environment(settings))
-
-
-def run_actions(port: int) -> None:
-    settings = get_settings()
-    settings.check_production()
-    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-    env = rasa_environment(settings)
-    env["SANIC_HOST"] = "127.0.0.1"  # rasa_sdk has no --interface flag; localhost only
-    os.execvpe(command[0], command, env)
+# Argument parsing and dispatch only: what each command does lives in its own module, imported when it runs.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,10 +68,16 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         else:
             log.info("seeded the demo shop: %s", seed_demo())
     elif args.command == "train":
+        from bot.training.project_model import train
+
         log.info("model: %s", train(force=args.force))
     elif args.command == "rasa":
+        from bot.rasa_process import run_rasa
+
         run_rasa(args.port, extra)
     elif args.command == "actions":
+        from bot.rasa_process import run_actions
+
         run_actions(args.port)
     elif args.command == "gateway":
         get_settings().check_production()

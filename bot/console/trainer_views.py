@@ -21,6 +21,7 @@ from bot.console.keys import AGENT
 from bot.console.training_job import Trainer
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.training import lifecycle, warm_runner
+from bot.training.history import describe
 from bot.training.inbox import REASONS, InboxFilter, inbox_groups
 from bot.training.nlu_files import ExampleRejected, known_intents
 from bot.training.teaching import assign, suggestions
@@ -132,11 +133,11 @@ async def models_page(request: web.Request) -> web.Response:
     if not trainer.running:
         # A trainer is here and may retrain soon: have a training process warm up meanwhile.
         loop.run_in_executor(None, warm_runner.prepare, trainer.workspace)
-    records = await loop.run_in_executor(None, lifecycle.list_models, trainer.workspace)
+    records = await loop.run_in_executor(None, lifecycle.Lifecycle(trainer.workspace).list_models)
     job = trainer.job
     context = await _context(
         request,
-        models=[lifecycle.describe(record) for record in records],
+        models=[describe(record) for record in records],
         languages=SUPPORTED_LANGUAGES,
         running=trainer.running,
         last_result=job.events[-1] if job and job.finished and job.events else None,
@@ -196,7 +197,8 @@ async def rollback(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     workspace = request.config_dict[TRAINER_KEY].workspace
     try:
-        record = await asyncio.get_running_loop().run_in_executor(None, lifecycle.rollback, record_id, workspace)
+        rollback_to = lifecycle.Lifecycle(workspace).rollback
+        record = await asyncio.get_running_loop().run_in_executor(None, rollback_to, record_id)
         log.info("trainer: %s rolled back to model %d", _trainer(request).username, record.id)
         await _flash(request, f"Model {record.id} is live again.")
     except lifecycle.LifecycleError as error:

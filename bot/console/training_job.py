@@ -1,4 +1,4 @@
-"""The trainer's retrain button: one lifecycle.retrain at a time in a worker thread, its progress fanned
+"""The trainer's retrain button: one Lifecycle.retrain at a time in a worker thread, its progress fanned
 out to every open page as server-sent events.
 
 The lifecycle reports from its thread; events are handed to the event loop with call_soon_threadsafe
@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.training import lifecycle
+from bot.training.history import describe
+from bot.training.lifecycle import DeployOutcome, Lifecycle, LifecycleError
 from bot.training.progress import ProgressEvent
 from bot.training.workspace import Workspace
 
@@ -50,7 +51,7 @@ class Trainer:
     def start(self, trained_by: str) -> TrainingJob:
         if self.running:
             assert self.job is not None
-            raise lifecycle.LifecycleError(f"Busy: {self.job.trained_by} is training a model. Wait for it to finish.")
+            raise LifecycleError(f"Busy: {self.job.trained_by} is training a model. Wait for it to finish.")
         job = TrainingJob(trained_by)
         self.job = job
         loop = asyncio.get_running_loop()
@@ -63,10 +64,10 @@ class Trainer:
             log.info("trainer: %s started a retrain", trained_by)
             try:
                 outcome = await loop.run_in_executor(
-                    None, lambda: lifecycle.retrain(trained_by, self.workspace, on_progress)
+                    None, lambda: Lifecycle(self.workspace, on_progress).retrain(trained_by)
                 )
                 result = _outcome(outcome)
-            except lifecycle.LifecycleError as error:
+            except LifecycleError as error:
                 result = {"type": "result", "deployed": False, "error": str(error)}
             except Exception as error:  # the page must hear that it ended, whatever happened
                 log.exception("trainer: retrain by %s failed", trained_by)
@@ -82,9 +83,9 @@ class Trainer:
         return job
 
 
-def _outcome(outcome: lifecycle.DeployOutcome) -> dict[str, Any]:
-    candidate = lifecycle.describe(outcome.record)
-    previous = lifecycle.describe(outcome.previous) if outcome.previous else None
+def _outcome(outcome: DeployOutcome) -> dict[str, Any]:
+    candidate = describe(outcome.record)
+    previous = describe(outcome.previous) if outcome.previous else None
     return {
         "type": "result",
         "deployed": outcome.deployed,

@@ -15,7 +15,7 @@ vectors of training examples are kept in a small SQLite file (var/sentence-encod
 text's hash and the encoder's version; BOT_SENTENCE_CACHE overrides the path, "off" disables it) and only
 new texts are embedded. Customers' messages at run time are never written there.
 
-The engine should run on one core: bot.cli.rasa_environment gives every Rasa process OMP_NUM_THREADS=1
+The engine should run on one core: bot.rasa_process.rasa_environment gives every Rasa process OMP_NUM_THREADS=1
 (an operator's value wins; it must be in the environment when the process starts). Its default, every
 core, made a turn through the gateway p50 90 ms and p95 1.5 s against 39 / 65 ms without the encoder
 (bench.ab side by side while the test suite loaded the machine): each of the model's many parallel steps

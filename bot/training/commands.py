@@ -63,11 +63,13 @@ def _print_record(record: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.training import lifecycle
+    from bot.training.history import describe
+    from bot.training.lifecycle import Lifecycle, LifecycleError
     from bot.training.nlu_files import ExampleRejected, add_example
     from bot.training.teaching import training_workspace
 
     workspace = training_workspace()  # the project, or BOT_TRAINING_ROOT: as the trainer pages and the inbox
+    lifecycle = Lifecycle(workspace)  # progress shows in bot.training's log lines
     try:
         if args.command == "nlu":
             added = add_example(args.intent, args.language, args.text, workspace)
@@ -75,9 +77,9 @@ def run(args: argparse.Namespace) -> int:
             return 0
         command = args.models_command
         if command == "list":
-            records = lifecycle.list_models(workspace)
+            records = lifecycle.list_models()
             if args.json:
-                print(json.dumps([lifecycle.describe(r) for r in records], indent=2))
+                print(json.dumps([describe(r) for r in records], indent=2))
             elif not records:
                 print("No models in the history yet: `python -m bot models train` makes the first candidate.")
             for record in [] if args.json else records:
@@ -86,18 +88,18 @@ def run(args: argparse.Namespace) -> int:
         if command == "train":
             by = args.by or getpass.getuser()
             if args.deploy:
-                return _report_deploy(lifecycle.retrain(by, workspace))
-            _print_record(lifecycle.train_candidate(by, workspace))
+                return _report_deploy(lifecycle.retrain(by))
+            _print_record(lifecycle.train_candidate(by))
             return 0
         if command == "evaluate":
-            _print_record(lifecycle.evaluate_model(args.id, workspace))
+            _print_record(lifecycle.evaluate_model(args.id))
             return 0
         if command == "deploy":
-            return _report_deploy(lifecycle.deploy(args.id, workspace))
+            return _report_deploy(lifecycle.deploy(args.id))
         if command == "rollback":
-            _print_record(lifecycle.rollback(args.id, workspace))
+            _print_record(lifecycle.rollback(args.id))
             return 0
-    except (ExampleRejected, lifecycle.LifecycleError) as error:
+    except (ExampleRejected, LifecycleError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     raise AssertionError(f"unhandled command {args}")

@@ -1,4 +1,5 @@
-"""The running Rasa server's HTTP API, as far as the lifecycle needs it: which model it serves, load another.
+"""The running Rasa server's HTTP API, as far as the lifecycle needs it: which model it serves, load another
+(on every server, or on none).
 
 Requests carry `Authorization: Bearer <JWT>` (HS256, signed with BOT_RASA_JWT_SECRET), never a token in
 the query string, where it would end up in logs.
@@ -7,14 +8,18 @@ the query string, where it would end up in logs.
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import jwt
+
+log = logging.getLogger("bot.training")
 
 
 class RasaServerError(RuntimeError):
@@ -68,3 +73,24 @@ class RasaServer:
 
     def parse(self, text: str) -> dict[str, Any]:
         return self._request("POST", "/model/parse", {"text": text})
+
+
+def load_everywhere(servers: Sequence[RasaServer], model: Path, model_id: str | None, fallback: Path | None) -> None:
+    """PUT /model on every server, each of which must then report `model_id` (when given). If one fails,
+    the ones already switched go back to `fallback` (when given), and its RasaServerError is raised."""
+    switched: list[RasaServer] = []
+    for server in servers:
+        try:
+            served = server.load_model(model)
+            if model_id and served.model_id != model_id:
+                raise RasaServerError(f"{server.url} reports model id {served.model_id}, expected {model_id}")
+            switched.append(server)
+            log.info("%s now serves %s", server.url, model.name)
+        except RasaServerError:
+            for done in switched:
+                if fallback is not None:
+                    try:
+                        done.load_model(fallback)
+                    except RasaServerError:
+                        log.exception("could not put %s back on %s", fallback.name, done.url)
+            raise

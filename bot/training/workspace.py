@@ -6,13 +6,13 @@ temporary folder, so that training and adding examples never touch the repositor
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.cli import rasa_environment
 from bot.i18n import SUPPORTED_LANGUAGES
+from bot.rasa_process import rasa_environment
 from bot.settings import PROJECT_ROOT, get_settings
+from bot.training.fingerprints import files_fingerprint
 
 # What a model is trained and judged on: copied together when training happens outside the project.
 TRAINING_FILES: tuple[str, ...] = (
@@ -22,18 +22,6 @@ TRAINING_FILES: tuple[str, ...] = (
     *(f"tests/nlu/{language}.yml" for language in SUPPORTED_LANGUAGES),
     "tests/test_stories.yml",
 )
-
-
-def files_fingerprint(root: Path, names: tuple[str, ...]) -> str:
-    """sha256 over the named files and folders under root (paths and contents); missing ones count too."""
-    digest = hashlib.sha256()
-    for name in names:
-        path = root / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            digest.update(str(file.relative_to(root)).encode())
-            digest.update(file.read_bytes() if file.exists() else b"<missing>")
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -86,9 +74,11 @@ class Workspace:
         return (self.models_dir, self.root / "models", PROJECT_ROOT / "models")
 
     def data_fingerprint(self) -> str:
+        """What a model is trained on (fingerprints.files_fingerprint: a missing file counts as missing)."""
         return files_fingerprint(self.root, ("config.yml", "domain.yml", "data"))
 
     def test_set_fingerprint(self) -> str:
+        """What scores are measured on: two models' scores compare only when this is the same."""
         tests = tuple(str(path.relative_to(self.root)) for path in self.nlu_test_files.values())
         return files_fingerprint(self.root, (*tests, "tests/test_stories.yml"))
 

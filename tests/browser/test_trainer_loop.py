@@ -21,7 +21,7 @@ from sqlalchemy import select
 from bot.settings import PROJECT_ROOT
 from bot.store.conversations import Message
 from bot.store.db import session_scope
-from bot.training import lifecycle
+from bot.training.model_files import find_model_file
 from bot.training.rasa_server import RasaServer
 from tests.browser.conftest import running_gateway
 from tests.gateway.desk_support import quiet_desk
@@ -46,7 +46,7 @@ def trainer_gateway(rasa_stack: RasaStack, tmp_path_factory: pytest.TempPathFact
     copy_training_files(root)
     server = RasaServer(rasa_stack.rasa_url, rasa_stack.env["BOT_RASA_JWT_SECRET"])
     original = server.status()
-    original_file = lifecycle.find_model_file(original.model_id, (PROJECT_ROOT / "models",))
+    original_file = find_model_file(original.model_id, (PROJECT_ROOT / "models",))
     assert original_file is not None, "this run's Rasa serves a model that is not models/varde.tar.gz"
     settings = {"BOT_TRAINING_ROOT": str(root), "BOT_TRAINING_CACHE": str(PROJECT_ROOT / ".rasa" / "cache")}
     try:

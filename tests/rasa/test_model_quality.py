@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import rasa_environment
 from bot.i18n import SUPPORTED_LANGUAGES
+from bot.rasa_process import rasa_environment
 from bot.settings import PROJECT_ROOT, get_settings
 
 MIN_MACRO_F1 = 0.90

@@ -14,7 +14,8 @@ from bot.settings import PROJECT_ROOT
 from bot.store.db import session_scope
 from bot.store.model_records import LIVE, RETIRED, ModelRecord, ensure_table, live_record, mark_live
 from bot.training.evaluation import compare
-from bot.training.lifecycle import LifecycleError, list_models, rollback, serving_model, train_candidate
+from bot.training.history import serving_model
+from bot.training.lifecycle import Lifecycle, LifecycleError
 from bot.training.progress import Progress, ProgressEvent
 from bot.training.workspace import Workspace
 
@@ -120,9 +121,9 @@ def test_rollback_only_goes_back_to_a_model_that_was_live(history: Workspace) ->
     with session_scope(history.database_url) as session:
         session.add(scored(1, 0.9, 0.9))
     with pytest.raises(LifecycleError, match="never been live"):
-        rollback(1, history)
+        Lifecycle(history).rollback(1)
     with pytest.raises(LifecycleError, match="no model 7"):
-        rollback(7, history)
+        Lifecycle(history).rollback(7)
 
 
 def test_a_restarted_rasa_serves_the_live_model_unless_train_made_a_newer_one(history: Workspace) -> None:
@@ -165,9 +166,9 @@ def test_a_training_that_fails_says_why_and_records_no_model(data_copy: Workspac
     stories.write_text('version: "3.1"\nrules:\n- rule: uses an action nobody defined\n  steps:\n'
                        "  - intent: greet\n  - action: action_that_does_not_exist\n")  # fmt: skip
     with pytest.raises(LifecycleError, match="Training failed") as failure:
-        train_candidate("tests", data_copy)
+        Lifecycle(data_copy).train_candidate("tests")
     assert "action_that_does_not_exist" in str(failure.value)
-    assert list_models(data_copy) == []
+    assert Lifecycle(data_copy).list_models() == []
     assert not list(data_copy.models_dir.glob("*.tar.gz"))
 
 
@@ -185,7 +186,7 @@ def test_a_live_model_that_cannot_be_fine_tuned_means_a_full_training(data_copy:
     assert "threshold: 0.3\n" in config
     data_copy.config_file.write_text(config.replace("threshold: 0.3\n", "threshold: 0.35\n"), encoding="utf-8")
 
-    record = train_candidate("tests", data_copy, evaluate=False)
+    record = Lifecycle(data_copy).train_candidate("tests", evaluate=False)
 
     assert Path(record.path).exists()
     assert f"trained in full: model {live_id} could not be fine-tuned (Cannot finetune" in (record.notes or "")

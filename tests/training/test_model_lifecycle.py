@@ -24,9 +24,9 @@ from ruamel.yaml import YAML
 
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.settings import PROJECT_ROOT
-from bot.store.model_records import LIVE, REFUSED, RETIRED
-from bot.training import lifecycle
-from bot.training.lifecycle import DeployOutcome, ModelRecord
+from bot.store.model_records import LIVE, REFUSED, RETIRED, ModelRecord
+from bot.training.lifecycle import DeployOutcome, Lifecycle
+from bot.training.model_files import find_model_file
 from bot.training.nlu_files import add_example
 from bot.training.progress import ProgressEvent
 from bot.training.rasa_server import RasaServer
@@ -83,7 +83,7 @@ def workspace(rasa_stack: RasaStack, tmp_path_factory: pytest.TempPathFactory) -
     assert rasa_stack.processes["rasa"].poll() is None, "this run's Rasa server is not running"
     server = RasaServer(rasa_stack.rasa_url, workspace.jwt_secret)
     original = server.status()
-    original_file = lifecycle.find_model_file(original.model_id, workspace.model_search_dirs)
+    original_file = find_model_file(original.model_id, workspace.model_search_dirs)
     assert original_file is not None
     try:
         yield workspace
@@ -96,7 +96,7 @@ def workspace(rasa_stack: RasaStack, tmp_path_factory: pytest.TempPathFactory) -
 def good_candidate(workspace: Workspace) -> tuple[ModelRecord, list[ProgressEvent]]:
     add_marker_to_greeting(workspace.domain_file)
     events: list[ProgressEvent] = []
-    return lifecycle.train_candidate("tests", workspace, events.append), events
+    return Lifecycle(workspace, events.append).train_candidate("tests"), events
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def worse_candidate(
     add_example("greet", "nb", f"hilsen fra testkjøring {secrets.token_hex(4)}", workspace)
     events: list[ProgressEvent] = []
     try:
-        return lifecycle.train_candidate("tests", workspace, events.append), events
+        return Lifecycle(workspace, events.append).train_candidate("tests"), events
     finally:
         shutil.rmtree(workspace.data_dir)
         backup.rename(workspace.data_dir)
@@ -138,7 +138,7 @@ def test_a_change_to_nlu_data_only_fine_tunes_the_live_model_and_reuses_the_cach
 ) -> None:
     record, events = worse_candidate
     messages = [event.message for event in events]
-    live = next(r for r in lifecycle.list_models(workspace) if r.trained_by == "adopted")  # the server's model
+    live = next(r for r in Lifecycle(workspace).list_models() if r.trained_by == "adopted")  # the server's model
     assert f"fine-tuned from model {live.id}" in (record.notes or ""), record.notes
     assert record.finetuned_from == live.id
     assert f"fine-tuning model {live.id} with the new examples..." in messages
@@ -152,10 +152,10 @@ def test_a_change_to_nlu_data_only_fine_tunes_the_live_model_and_reuses_the_cach
 def test_a_worse_candidate_is_refused_and_the_live_model_still_answers(
     rasa_stack: RasaStack, workspace: Workspace, worse_candidate: tuple[ModelRecord, list[ProgressEvent]]
 ) -> None:
-    live_before = lifecycle.current_live(workspace)
+    live_before = Lifecycle(workspace).current_live()
     assert live_before is not None
 
-    outcome = lifecycle.deploy(worse_candidate[0].id, workspace)
+    outcome = Lifecycle(workspace).deploy(worse_candidate[0].id)
 
     assert not outcome.deployed and not outcome.verdict.accepted
     assert any(
@@ -169,7 +169,7 @@ def test_a_worse_candidate_is_refused_and_the_live_model_still_answers(
     assert RasaServer(rasa_stack.rasa_url, workspace.jwt_secret).status().model_id == live_before.model_id
     reply = greeting(rasa_stack, "lifecycle-refused")
     assert reply and MARKER not in reply
-    assert lifecycle.current_live(workspace).id == live_before.id
+    assert Lifecycle(workspace).current_live().id == live_before.id
 
 
 def test_a_better_or_equal_candidate_goes_live_without_downtime_and_keeps_conversations(
@@ -193,7 +193,7 @@ def test_a_better_or_equal_candidate_goes_live_without_downtime_and_keeps_conver
     writer = threading.Thread(target=customers_keep_writing)
     writer.start()
     try:
-        outcome: DeployOutcome = lifecycle.deploy(record.id, workspace)
+        outcome: DeployOutcome = Lifecycle(workspace).deploy(record.id)
     finally:
         deploying.clear()
         writer.join()
@@ -209,7 +209,7 @@ def test_a_better_or_equal_candidate_goes_live_without_downtime_and_keeps_conver
         headers={"Authorization": f"Bearer {RasaServer(rasa_stack.rasa_url, workspace.jwt_secret).token()}"},
     )
     assert any(event.get("text") == "hello there" for event in tracker["events"]), "the conversation is kept"
-    history = {r.id: r.status for r in lifecycle.list_models(workspace)}
+    history = {r.id: r.status for r in Lifecycle(workspace).list_models()}
     assert history[outcome.previous.id] == RETIRED
 
 
@@ -217,14 +217,14 @@ def test_a_rollback_brings_the_old_model_back(
     rasa_stack: RasaStack, workspace: Workspace, good_candidate: tuple[ModelRecord, list[ProgressEvent]]
 ) -> None:
     record = good_candidate[0]
-    outcome = lifecycle.deploy(record.id, workspace)  # live already when the test above ran first
+    outcome = Lifecycle(workspace).deploy(record.id)  # live already when the test above ran first
     assert outcome.deployed or outcome.verdict.notes == ["already live"]
-    previous = next(r for r in lifecycle.list_models(workspace) if r.trained_by == "adopted")
+    previous = next(r for r in Lifecycle(workspace).list_models() if r.trained_by == "adopted")
 
-    restored = lifecycle.rollback(previous.id, workspace)
+    restored = Lifecycle(workspace).rollback(previous.id)
 
     assert restored.status == LIVE
     assert RasaServer(rasa_stack.rasa_url, workspace.jwt_secret).status().model_id == previous.model_id
     assert MARKER not in greeting(rasa_stack, "lifecycle-rolled-back")
-    statuses = {r.id: r.status for r in lifecycle.list_models(workspace)}
+    statuses = {r.id: r.status for r in Lifecycle(workspace).list_models()}
     assert statuses[record.id] == RETIRED and statuses[previous.id] == LIVE
