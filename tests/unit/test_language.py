@@ -186,6 +186,8 @@ def test_chat_danish_switches_from_a_norwegian_page(text: str) -> None:
 
 
 @pytest.mark.parametrize("page", LANGUAGES)
-@pytest.mark.parametrize("text", ["florp zibbel wonk", "xyzzy plugh frobozz", "masufep nyworf mivunk", "asdf qwer zxcv"])
+@pytest.mark.parametrize(
+    "text", ["florp zibbel wonk", "xyzzy plugh frobozz", "masufep nyworf mivunk", "asdf qwer zxcv"]
+)
 def test_keyboard_mashing_never_switches(text: str, page: str) -> None:
     assert choose_language(text, page, page) == page
