@@ -27,7 +27,7 @@ def language_of(tracker: Tracker) -> str:
 
 
 def customer_of(tracker: Tracker) -> str | None:
-    """The verified customer id: only action_session_context sets this slot, from a valid token."""
+    """The verified customer id: only action_session_context sets this slot, from the gateway channel's vouching."""
     value = tracker.get_slot("customer_id")
     return value if isinstance(value, str) and value else None
 

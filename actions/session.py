@@ -10,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import latest_text
-from bot.identity import verify_customer_token
+from actions.common import latest_metadata, latest_text
+from bot.identity import GATEWAY_CHANNEL, VERIFIED_CUSTOMER, vouched_customer
 from bot.language import choose_language, warm_up
 from bot.settings import get_settings
 from bot.store.db import session_scope
@@ -32,10 +32,8 @@ class ActionSessionContext(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        metadata = tracker.latest_message.get("metadata") or {}
-        if not isinstance(metadata, dict):
-            metadata = {}
-        customer_id = verify_customer_token(metadata.get("customer_token"))
+        metadata = latest_metadata(tracker)
+        customer_id = verified_customer(tracker)
         page_language = metadata.get("language") if isinstance(metadata.get("language"), str) else None
         current = tracker.get_slot("language")
         language = choose_language(
@@ -51,6 +49,21 @@ class ActionSessionContext(Action):
         if language != tracker.get_slot("language"):
             events.append(SlotSet("language", language))
         return events
+
+
+def verified_customer(tracker: Tracker) -> str | None:
+    """The customer the gateway's channel verified for this very message, or None: a guest.
+
+    Only that channel (bot/rasa_channel.py), which the gateway reaches with Rasa's JWT, checks the customer's
+    token; it passes on the id with an HMAC over the conversation and the message id (bot/identity.py), and
+    never the token. A message from any other channel is a guest's, whatever its metadata says, a token
+    included. The input channel's name alone would not do: Rasa's plain `rest:` channel lets its client
+    name one ("input_channel" in the body), so it is the vouching that counts, bound to the message.
+    """
+    if tracker.get_latest_input_channel() != GATEWAY_CHANNEL:
+        return None
+    message_id = tracker.latest_message.get("message_id")
+    return vouched_customer(tracker.sender_id, message_id, latest_metadata(tracker).get(VERIFIED_CUSTOMER))
 
 
 def _stored_language(customer_id: str | None) -> str | None:

@@ -4,10 +4,19 @@ A customer token counts only with all of: `sub` (the customer id), `iss` = BOT_C
 (the shop's site signed it), `aud` = BOT_CUSTOMER_TOKEN_AUDIENCE (it was signed for this chat, not for
 another service that shares the secret), `iat` and `exp`, with `exp - iat` at most
 BOT_CUSTOMER_TOKEN_MAX_LIFETIME_SECONDS: a long-lived token that leaked is refused even before it expires.
+
+Only the gateway's Rasa channel (bot/rasa_channel.py) checks a customer's token; the token itself goes no
+further, so it never sits in Rasa's tracker store. The channel vouches for the customer id instead
+(`vouch_for_customer`): an HMAC, keyed from BOT_IDENTITY_SECRET, over the conversation, the message's id
+and the customer id. The action server believes an id only with that (`vouched_customer`), so metadata a
+client makes up, through any channel, names no one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import math
 import time
@@ -81,6 +90,47 @@ def verify_customer_token(token: object, secret: str | None = None) -> str | Non
     if not isinstance(subject, str) or not subject or len(subject) > _MAX_SUB_LENGTH:
         return None
     return subject
+
+
+# --- the gateway channel's word for a customer -----------------------------------------------------
+# The name of the gateway's channel (bot/rasa_channel.py), as Rasa stores it as a message's input channel.
+GATEWAY_CHANNEL = "gateway"
+# The metadata key under which that channel passes on the customer it verified: {"id", "proof"}.
+VERIFIED_CUSTOMER = "verified_customer"
+# Keeps the vouching's key apart from anything else BOT_IDENTITY_SECRET signs (customer tokens).
+_VOUCHING_PURPOSE = b"varde: the gateway channel verified this customer's token for this message"
+
+
+def _vouching_proof(conversation_id: str, message_id: str, customer_id: str, secret: str | None) -> str:
+    key = hmac.new((secret or get_settings().identity_secret).encode(), _VOUCHING_PURPOSE, hashlib.sha256).digest()
+    signed = json.dumps([conversation_id, message_id, customer_id]).encode()
+    return hmac.new(key, signed, hashlib.sha256).hexdigest()
+
+
+def vouch_for_customer(
+    conversation_id: str, message_id: str, customer_id: str, secret: str | None = None
+) -> dict[str, str]:
+    """What the gateway channel passes on, for one message, once it has verified the customer's token.
+
+    Bound to the conversation and the message (Rasa's message id, new for every message), so a copy taken
+    from the tracker store names no one in another conversation or with another message.
+    """
+    return {"id": customer_id, "proof": _vouching_proof(conversation_id, message_id, customer_id, secret)}
+
+
+def vouched_customer(
+    conversation_id: object, message_id: object, vouching: object, secret: str | None = None
+) -> str | None:
+    """The customer id the gateway channel vouched for in this message, or None for anything else: never raises."""
+    if not (isinstance(conversation_id, str) and isinstance(message_id, str) and isinstance(vouching, dict)):
+        return None
+    customer_id, proof = vouching.get("id"), vouching.get("proof")
+    if not (isinstance(customer_id, str) and customer_id and isinstance(proof, str) and proof):
+        return None
+    expected = _vouching_proof(conversation_id, message_id, customer_id, secret)
+    if not hmac.compare_digest(expected.encode(), proof.encode()):
+        return None
+    return customer_id
 
 
 # --- staff passwords ----------------------------------------------------------------------------

@@ -13,13 +13,25 @@ metadata, the customer's last few turns that the bot answered (`earlier_turns`).
 
 The channel runs inside the Rasa process; the gateway proves itself with the same JWT
 (`Authorization: Bearer`, HS256, BOT_RASA_JWT_SECRET) that protects Rasa's HTTP API.
+
+What reaches the dialogue (issue 16):
+- Text that starts with "/" is Rasa's syntax for an intent ("/request_human", '/order_status{"order_id": 1}'),
+  which would skip NLU and the frustration rules. It counts as a button click only if it is the payload of
+  a button of the bot's last message (the widget shows no others). Anything else is read as text: NLU and
+  the frustration rules see it as a typed message.
+- The gateway sends the customer's token (`customer_token`) with each turn. The channel verifies it here
+  and passes on only the customer id, vouched for (bot/identity.py, `verified_customer`), so no token is
+  stored in the tracker store. Of the rest of the metadata only what the dialogue reads goes on
+  (`language`, `clock`); `earlier_turns` is read here and dropped, and so is anything a client made up.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,16 +40,22 @@ from typing import Any
 import jwt
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.identity import GATEWAY_CHANNEL, VERIFIED_CUSTOMER, verify_customer_token, vouch_for_customer
 from bot.services.frustration import EarlierTurn, assess
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-CHANNEL_NAME = "gateway"
+CHANNEL_NAME = GATEWAY_CHANNEL  # the actions believe a vouched-for customer only from this channel
+
+# The gateway's metadata that the dialogue reads (actions/session.py, actions/common.py); nothing else of it
+# reaches the tracker store.
+PASSED_ON = ("language", "clock")
 
 
 # A frustrated message is handled as this intent: the handoff rules take it from there.
@@ -136,10 +154,13 @@ class GatewayInput(RestInput):
             text = body.get("message")
             if not isinstance(sender_id, str) or not sender_id or not isinstance(text, str):
                 return response.json({"error": "sender and message are required strings"}, status=400)
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            sent = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+            # Ours, not the client's: what the customer's token vouches for is bound to this id.
+            message_id = uuid.uuid4().hex
+            metadata = dialogue_metadata(sender_id, message_id, sent)
 
             agent = request.app.ctx.agent
-            turn = await understand(agent, sender_id, text, metadata)
+            turn = await understand(agent, sender_id, text, metadata, earlier_turns(sent))
             collector = CollectingOutputChannel()
             message = UserMessage(
                 text,
@@ -147,6 +168,7 @@ class GatewayInput(RestInput):
                 sender_id,
                 parse_data=turn.parse_data,
                 input_channel=CHANNEL_NAME,
+                message_id=message_id,
                 metadata=turn.metadata,
             )
             _capture_saves(agent.tracker_store)
@@ -176,20 +198,32 @@ class Turn:
     frustration: tuple[str, ...] = ()
 
 
-async def understand(agent: Any, sender_id: str, text: str, metadata: dict[str, Any] | None) -> Turn:
+async def understand(
+    agent: Any, sender_id: str, text: str, metadata: dict[str, Any], earlier: list[EarlierTurn]
+) -> Turn:
     """Parse a typed message and look for clear frustration (bot/services/frustration.py).
 
     A frustrated message goes on as `request_human`, so the dialogue's handoff rules apply wherever the
     conversation is (a form included); the signals travel in its metadata, for action_handoff to give
-    the reason. Button payloads ("/intent") are the customer's clicks: parsed by Rasa as always.
+    the reason. A button's payload ("/intent") is the customer's click, parsed by Rasa as always, but only
+    when the bot's last message offered that button; any other "/..." is read as typed text.
     """
-    if text.startswith("/") or not text.strip():
+    if not text.strip():
         return Turn(None, metadata)
-    parse_data = await agent.parse_message(text)
+    if slash_syntax(text):
+        if text in offered_payloads(await _events(agent, sender_id)):
+            return Turn(None, metadata)
+        # Not offered: typed, a button the widget no longer shows, or made up. The gateway sends clicks and
+        # typing alike as `message`, and typed text is text: NLU and the frustration rules read it, without
+        # Rasa's "/" syntax. Text rather than a refusal: a customer who types "/hjelp" gets an answer, and
+        # a refusal would need new wording in four languages for what only a hand-made client sends.
+        parse_data = {**await agent.parse_message(as_text(text)), "text": text}
+    else:
+        parse_data = await agent.parse_message(text)
     intent = parse_data.get("intent") or {}
     name, confidence = intent.get("name"), intent.get("confidence")
     now = datetime.now(timezone.utc)
-    assessment = assess(text, name, earlier_turns(metadata), now, in_form=in_a_form(sender_id))
+    assessment = assess(text, name, earlier, now, in_form=in_a_form(sender_id))
     turn = Turn(parse_data, metadata, name, confidence)
     if not assessment.frustrated or name == "complaint":
         return turn  # a complaint goes to a person anyway, as a complaint
@@ -197,20 +231,66 @@ async def understand(agent: Any, sender_id: str, text: str, metadata: dict[str, 
     escalated = {**parse_data, "intent": {"name": ESCALATION_INTENT, "confidence": 1.0}}
     return Turn(
         escalated,
-        {**(metadata or {}), "frustration": list(assessment.signals)},
+        {**metadata, "frustration": list(assessment.signals)},
         name,
         confidence,
         assessment.signals,
     )
 
 
-def earlier_turns(metadata: dict[str, Any] | None) -> list[EarlierTurn]:
+def dialogue_metadata(sender_id: str, message_id: str, sent: dict[str, Any] | None) -> dict[str, Any]:
+    """What of the gateway's metadata goes into the message Rasa stores and the actions read.
+
+    The customer's token is verified here and stays out; a valid one becomes the vouched-for customer id
+    (bot/identity.py), which only this channel sets: a `verified_customer` in `sent` is dropped like any
+    other key the dialogue does not read.
+    """
+    if not isinstance(sent, dict):
+        return {}
+    metadata = {key: sent[key] for key in PASSED_ON if key in sent}
+    customer_id = verify_customer_token(sent.get("customer_token"))
+    if customer_id is not None:
+        metadata[VERIFIED_CUSTOMER] = vouch_for_customer(sender_id, message_id, customer_id)
+    return metadata
+
+
+def slash_syntax(text: str) -> bool:
+    """Would Rasa read this as "/intent{entities}"? (It strips the text first: RegexMessageHandler.)"""
+    return text.strip().startswith("/")
+
+
+_SLASH_PREFIX = re.compile(r"^[\s/]+")
+
+
+def as_text(text: str) -> str:
+    """The text without Rasa's "/" syntax for NLU: leading slashes become spaces, so entity offsets still
+    point into the text as the customer typed it."""
+    return _SLASH_PREFIX.sub(lambda prefix: " " * len(prefix.group()), text)
+
+
+async def _events(agent: Any, sender_id: str) -> Iterable[Any]:
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return tracker.events if tracker is not None else ()
+
+
+def offered_payloads(events: Iterable[Any]) -> set[str]:
+    """The payloads of the buttons of the bot's last message: the only buttons the widget still shows."""
+    for event in reversed(list(events)):
+        if isinstance(event, BotUttered):
+            buttons = (event.data or {}).get("buttons")
+            if not isinstance(buttons, list):
+                return set()
+            return {b["payload"] for b in buttons if isinstance(b, dict) and isinstance(b.get("payload"), str)}
+    return set()
+
+
+def earlier_turns(metadata: dict[str, Any]) -> list[EarlierTurn]:
     """The customer's last few messages that the bot answered, oldest first, as the gateway saw them.
 
     The gateway's transcript, not Rasa's tracker, knows what the customer was really shown: a question
     that got "I'm having trouble right now" was never answered, and asking it again is no repeat.
     """
-    raw = (metadata or {}).get("earlier_turns")
+    raw = metadata.get("earlier_turns")
     if not isinstance(raw, list):
         return []
     turns = []

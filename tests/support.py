@@ -90,11 +90,16 @@ class RasaStack:
         )  # fmt: skip
 
     def chat(self, sender: str, text: str, token: str | None = None, language: str = "nb") -> list[dict[str, Any]]:
+        """One turn; the replies. A guest's goes through Rasa's REST channel; a signed-in customer's through
+        the gateway's channel (bot/rasa_channel.py), the only one that verifies a customer token. That
+        channel also takes a "/intent" text as a button click only when the bot's last message offered it."""
         metadata: dict[str, Any] = {"language": language}
-        if token:
-            metadata["customer_token"] = token
         body = {"sender": sender, "message": text, "metadata": metadata}
-        return http_json(f"{self.rasa_url}/webhooks/rest/webhook", body)
+        if not token:
+            return http_json(f"{self.rasa_url}/webhooks/rest/webhook", body)
+        metadata["customer_token"] = token
+        headers = {"Authorization": f"Bearer {rasa_admin_token(self.env['BOT_RASA_JWT_SECRET'])}"}
+        return http_json(f"{self.rasa_url}/webhooks/gateway/webhook", body, headers)["messages"]
 
     def log_text(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
