@@ -12,8 +12,9 @@ seed: install
 train: install
 	@$(PY) -m bot train
 
+# The demo: its page's switcher signs customer tokens (POST /demo/token, loopback only; never in production).
 run: seed train
-	@$(PY) -m bot up
+	@BOT_DEMO_TOKENS=$${BOT_DEMO_TOKENS:-1} $(PY) -m bot up
 
 lint: install
 	@.venv/bin/ruff check bot actions tests bench scripts

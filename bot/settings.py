@@ -121,6 +121,18 @@ class Settings:
     # Development and tests only: the moment (ISO 8601 with offset) customer-service hours are judged
     # by, e.g. 2030-01-08T11:00:00+01:00. The gateway passes it with each turn; production refuses it.
     clock: str = field(default_factory=lambda: _env("BOT_CLOCK", ""))
+    # Development only: POST /demo/token signs a token for any customer id (the demo page's switcher).
+    # Off unless "1"; `make run` turns it on; the gateway refuses it on a bind beyond loopback, and
+    # production never serves it (bot/gateway/app.py: check_demo_tokens).
+    demo_tokens: bool = field(
+        default_factory=lambda: _env("BOT_DEMO_TOKENS", "0").lower() in ("1", "true", "yes", "on")
+    )
+    # Rasa's unauthenticated `rest:` channel: a production start refuses a credentials.yml that has it
+    # unless this is "1" (Rasa reads credentials.yml in the project root, where `python -m bot rasa` runs).
+    allow_rest_channel: bool = field(
+        default_factory=lambda: _env("BOT_ALLOW_REST_CHANNEL", "0").lower() in ("1", "true", "yes", "on")
+    )
+    rasa_credentials: Path = field(default_factory=lambda: PROJECT_ROOT / "credentials.yml")
 
     @property
     def gateway_url(self) -> str:
@@ -147,8 +159,32 @@ class Settings:
                 problems.append(f"{name} must be at least 32 characters")
         if self.clock:
             problems.append("BOT_CLOCK is for development and tests only")
+        rest = unauthenticated_channels(self.rasa_credentials)
+        if rest and not self.allow_rest_channel:
+            problems.append(
+                f"{self.rasa_credentials.name} turns on Rasa's unauthenticated channel(s) {', '.join(rest)}, which "
+                "let anyone who reaches Rasa talk as any sender: remove them, or set BOT_ALLOW_REST_CHANNEL=1"
+            )
         if problems:
             raise SettingsError("Refusing a production start: " + "; ".join(problems))
+
+
+def unauthenticated_channels(credentials: Path) -> list[str]:
+    """The channels in a Rasa credentials.yml that take messages with no authentication at all: Rasa's
+    `rest` and `callback` (RestInput, CallbackInput), by short name or class path."""
+    import yaml
+
+    try:
+        channels = yaml.safe_load(credentials.read_text()) or {}
+    except FileNotFoundError:
+        return []
+    if not isinstance(channels, dict):
+        raise SettingsError(f"{credentials} is not a mapping of channels")
+    return [
+        str(name)
+        for name in channels
+        if str(name) in ("rest", "callback") or str(name).endswith((".RestInput", ".CallbackInput"))
+    ]
 
 
 @lru_cache(maxsize=1)

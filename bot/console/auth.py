@@ -2,8 +2,10 @@
 
 - The session lives in an encrypted, authenticated cookie (aiohttp-session's EncryptedCookieStorage,
   Fernet; the key comes from setting BOT_SESSION_SECRET). HttpOnly, SameSite=Strict, path /console,
-  Secure in production; it expires 12 hours after log-in. A log-out, a new password or
-  `python -m bot staff sign-out` ends every session of that user (StaffUser.sessions_valid_after).
+  Secure in production; it expires 12 hours after log-in. A log-out (an agent's or a trainer's), a new
+  password or `python -m bot staff sign-out` ends every session of that user
+  (StaffUser.sessions_valid_after): copies of the cookie, and the open console sockets, which ask
+  `still_signed_in` at least every 30 s and before each frame they act on (bot/console/socket.py).
 - Every session, even the anonymous one of the log-in page, holds a random CSRF token. Every POST
   under /console must carry it (form field `csrf_token` or header `X-CSRF-Token`), or gets 403.
 - `console_guard` checks every request under /console (but the log-in page and the static files):
@@ -20,14 +22,16 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp_session
 from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from bot.console.keys import AGENT
+from bot.console.keys import AGENT, HUB
+from bot.services.staff import sign_out_everywhere
 from bot.settings import Settings
 from bot.store.models import as_utc
 from bot.store.staff import StaffRole, StaffUser
@@ -55,6 +59,7 @@ class Agent:
     name: str
     role: str
     availability: str  # as the request found it; the console's socket keeps it current
+    session_started: float = 0.0  # when this session logged in (time.time()): the socket re-checks it
 
 
 def session_key(settings: Settings) -> bytes:
@@ -112,11 +117,18 @@ async def start_session(request: web.Request, user: StaffUser) -> None:
 
 
 async def end_session(request: web.Request) -> None:
+    """A log-out, of an agent or a trainer: not only this cookie but every session of the user ends (so a
+    copy of the cookie is worthless), they are away, and their open console sockets close, here and in
+    the other gateway processes (the hub); any the hub misses close at their next session check."""
     session = await aiohttp_session.get_session(request)
+    username = session.get("username")
+    if isinstance(username, str):
+        await request.config_dict[DATABASE].run(sign_out_everywhere, username)
+        request.config_dict[HUB].logged_out(username)
     session.invalidate()
 
 
-def _agent(session: aiohttp_session.Session, user: StaffUser | None) -> Agent | None:
+def _agent(session: Mapping[str, Any], user: StaffUser | None) -> Agent | None:
     if user is None or session.get("username") != user.username:
         return None
     started = session.get("started")
@@ -124,7 +136,18 @@ def _agent(session: aiohttp_session.Session, user: StaffUser | None) -> Agent | 
         return None
     if user.sessions_valid_after is not None and started <= as_utc(user.sessions_valid_after).timestamp():
         return None  # ended by a log-out, a new password or `staff sign-out`
-    return Agent(user.username, user.name, user.role, user.availability)
+    return Agent(user.username, user.name, user.role, user.availability, float(started))
+
+
+def still_signed_in(db_session, agent: Agent, role: StaffRole) -> bool:  # type: ignore[no-untyped-def]
+    """For a long-lived connection (the console socket): is the session it opened with still good, for a
+    user who still has `role`? False once a log-out, a new password or `staff sign-out` ended it, once
+    the user is gone or has another role, or once the session is older than a cookie may be."""
+    if time.time() - agent.session_started > SESSION_HOURS * 3600:
+        return False
+    user = _staff_user(db_session, agent.username)
+    current = _agent({"username": agent.username, "started": agent.session_started}, user)
+    return current is not None and current.role == role
 
 
 def _wants_page(request: web.Request) -> bool:

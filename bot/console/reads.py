@@ -59,10 +59,14 @@ def conversation_view(session: Session, conversation_id: str, username: str) -> 
     }
 
 
-def ticket_view(session: Session, ticket_id: int) -> dict[str, Any] | None:
-    """A ticket with the chat it came from: every agent sees tickets (the team answers them)."""
+def ticket_view(session: Session, ticket_id: int, username: str) -> dict[str, Any] | None:
+    """A ticket with the chat it came from, if this agent may open it, else None (as if there were none).
+
+    An open ticket is the whole desk's work: every agent sees it in the list and may open it. An answered
+    one stays with the agent who answered it; to everyone else it looks like no ticket at all, so ids
+    being sequential lets no one page through the history of customers' messages, e-mails and chats."""
     ticket = get_ticket(session, ticket_id)
-    if ticket is None:
+    if ticket is None or (ticket.status != "open" and ticket.done_by != username):
         return None
     conversation = session.get(Conversation, ticket.conversation_id)
     messages = transcript.messages_after(session, ticket.conversation_id, 0)

@@ -6,6 +6,11 @@ connect and whenever the desk changes. A conversation page sends `watch`: then i
 conversation's messages (from `last_seq`, in order, without gaps: bot/web/sender.py), the customer's typing, state
 changes and notes, if the agent may see that conversation. `typing` from the agent reaches the
 customer only while the agent has the conversation.
+
+A session can end while its socket is open (a log-out elsewhere, a new password, `python -m bot staff
+sign-out`, a role taken away): the socket asks again (auth.still_signed_in) every SESSION_CHECK_SECONDS
+and before acting on each frame, and closes with 1008 "signed out", which the page shows. A log-out in
+any gateway process closes it at once (the hub).
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.console import present, reads
-from bot.console.auth import Agent
+from bot.console.auth import Agent, still_signed_in
 from bot.console.desk import Desk
 from bot.console.hub import ConsoleHub
 from bot.console.keys import AGENT, DESK, HUB
 from bot.services import assignment
 from bot.services.staff import mark_seen
 from bot.store.conversations import Message
+from bot.store.staff import StaffRole
 from bot.web.database import Database
 from bot.web.keys import DATABASE, RELAY, SOCKETS
 from bot.web.relay import Relay
@@ -37,6 +43,8 @@ HEARTBEAT_SECONDS = 30
 PRESENCE_SECONDS = 30  # well inside bot/services/staff.py's PRESENCE_WINDOW
 MAX_FRAME_BYTES = 4096
 MAX_QUEUED_FRAMES = 1000
+SESSION_CHECK_SECONDS = 15.0  # a session ended elsewhere closes its sockets within this (issue 16: <= 30 s)
+SIGNED_OUT = b"signed out"  # the close reason console.js shows as "signed out"
 _REFRESH = object()
 _CLOSE = object()
 
@@ -87,12 +95,13 @@ class AgentConnection:
         self._transcript = TranscriptSender(db, self._send_message)
         self._refresh_pending = False
         self._outbox: asyncio.Queue[Any] = asyncio.Queue()
+        self._ending: tuple[int, bytes] | None = None  # why the server closes this socket, once it does
 
     # --- what the hub and the relay push --------------------------------------------------------
     def _put(self, item: Any) -> None:
         if self._outbox.qsize() >= MAX_QUEUED_FRAMES:
             log.warning("console of %s is not reading; closing it", self.username)
-            asyncio.get_running_loop().create_task(self.ws.close(code=WSCloseCode.POLICY_VIOLATION))
+            asyncio.get_running_loop().create_task(self._end(WSCloseCode.POLICY_VIOLATION, b"not reading"))
             return
         self._outbox.put_nowait(item)
 
@@ -105,7 +114,7 @@ class AgentConnection:
         self._put({"type": "note", "conversation_id": conversation_id, "note": note})
 
     def log_out(self) -> None:
-        asyncio.get_running_loop().create_task(self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"logged out"))
+        asyncio.get_running_loop().create_task(self._end(WSCloseCode.POLICY_VIOLATION, SIGNED_OUT))
 
     def from_relay(self, conversation_id: str, item: Message | dict[str, Any]) -> None:
         if conversation_id != self.watching:
@@ -120,6 +129,7 @@ class AgentConnection:
         self.hub.add(self)
         sender = asyncio.create_task(self._send_loop())
         presence = asyncio.create_task(self._present())
+        checks = asyncio.create_task(self._check_session_every())
         self.refresh()
         log.info("console of %s connected", self.username)
         try:
@@ -129,11 +139,14 @@ class AgentConnection:
                 elif frame.type == WSMsgType.ERROR:
                     break
         finally:
+            if self._ending is not None:
+                await self.ws.close(code=self._ending[0], message=self._ending[1])
             self.hub.remove(self)
             self._unwatch()
             presence.cancel()
+            checks.cancel()
             self._outbox.put_nowait(_CLOSE)
-            await asyncio.gather(sender, presence, return_exceptions=True)
+            await asyncio.gather(sender, presence, checks, return_exceptions=True)
             log.info("console of %s disconnected", self.username)
 
     async def _present(self) -> None:
@@ -145,6 +158,32 @@ class AgentConnection:
                 log.warning("console of %s: could not mark the agent present", self.username)
             await asyncio.sleep(PRESENCE_SECONDS)
 
+    async def _check_session_every(self) -> None:
+        while True:
+            await asyncio.sleep(SESSION_CHECK_SECONDS)  # read each time: tests shorten it
+            if not await self._session_ok():
+                return
+
+    async def _session_ok(self) -> bool:
+        """Is the session this socket opened with still good? If not, the socket closes ("signed out")."""
+        try:
+            ok = await self.db.run(still_signed_in, self.agent, StaffRole.AGENT)
+        except SQLAlchemyError:
+            log.warning("console of %s: database unavailable for the session check", self.username, exc_info=True)
+            await self._end(WSCloseCode.TRY_AGAIN_LATER, b"database unavailable")
+            return False
+        if not ok:
+            log.info("console of %s: its session has ended; closing the socket", self.username)
+            await self._end(WSCloseCode.POLICY_VIOLATION, SIGNED_OUT)
+        return ok
+
+    async def _end(self, code: int, reason: bytes) -> None:
+        """Close from outside the reading loop. The loop ends first and the handler's return would close
+        with 1000; run() closes with this code and reason instead, so the page learns why."""
+        if self._ending is None:
+            self._ending = (code, reason)
+        await self.ws.close(code=code, message=reason)
+
     async def _handle(self, raw: str) -> None:
         try:
             frame = json.loads(raw)
@@ -154,6 +193,8 @@ class AgentConnection:
             return
         conversation_id = frame.get("conversation_id")
         if not isinstance(conversation_id, str) or len(conversation_id) > 64:
+            return
+        if frame.get("type") not in ("watch", "typing") or not await self._session_ok():
             return
         try:
             if frame.get("type") == "watch":
@@ -212,7 +253,7 @@ class AgentConnection:
             log.info("console of %s lost while sending: %s", self.username, error)
         except SQLAlchemyError:
             log.warning("console of %s: database unavailable while sending", self.username, exc_info=True)
-            await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
+            await self._end(WSCloseCode.TRY_AGAIN_LATER, b"database unavailable")
 
     async def _send_message(self, message: Message) -> None:
         await self.ws.send_json(

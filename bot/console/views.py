@@ -20,7 +20,6 @@ from bot.console.canned import canned_replies
 from bot.console.keys import AGENT, DESK, HUB
 from bot.services.assignment import RESOLUTIONS
 from bot.services.login_guard import LoginLimits, log_in
-from bot.services.staff import sign_out_everywhere
 from bot.store.conversations import ConversationState
 from bot.store.staff import AVAILABILITY, StaffRole
 from bot.web.addresses import client_address
@@ -103,10 +102,9 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     agent = _agent(request)
-    # Away, and every session of this user ends, not only this cookie: a copy of it is worthless now.
-    await request.config_dict[DATABASE].run(sign_out_everywhere, agent.username)
+    # Away, and every session of this user ends, not only this cookie: a copy of it is worthless now,
+    # and its open sockets close (auth.end_session).
     await end_session(request)
-    request.config_dict[HUB].logged_out(agent.username)
     request.config_dict[HUB].desk_changed()
     log.info("console: %s logged out", agent.username)
     raise web.HTTPSeeOther("/console/login")
@@ -136,8 +134,10 @@ async def ticket(request: web.Request) -> web.Response:
         ticket_id = int(request.match_info["ticket_id"])
     except ValueError as error:
         raise web.HTTPNotFound() from error
-    view = await request.config_dict[DATABASE].run(reads.ticket_view, ticket_id)
-    if view is None:
+    agent = _agent(request)
+    view = await request.config_dict[DATABASE].run(reads.ticket_view, ticket_id, agent.username)
+    if view is None:  # none, or answered by someone else (reads.ticket_view): the same 404 either way
+        log.info("console: %s asked for ticket %d: none they may open", agent.username, ticket_id)
         raise web.HTTPNotFound()
     return _page(request, "ticket.html", await _context(request, view=view))
 

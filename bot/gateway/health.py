@@ -1,4 +1,8 @@
-"""GET /health: each part of the service, checked now and at once (a few seconds at most)."""
+"""GET /health: each part of the service, checked now and at once (a few seconds at most).
+
+The whole report (the model's id and file, each failure's kind) goes only to a request from this machine
+(bot/gateway/local.py); anyone else gets `public_report`: the status and ok or not per part.
+"""
 
 from __future__ import annotations
 
@@ -53,3 +57,8 @@ async def health_report(rasa: RasaClient, http: aiohttp.ClientSession, action_se
     )
     parts = {"gateway": {"ok": True}, "rasa": rasa_part, "action_server": actions_part, "database": database_part}
     return {"status": "ok" if all(part["ok"] for part in parts.values()) else "unavailable", "parts": parts}
+
+
+def public_report(report: dict) -> dict:
+    """What anyone may know: overall status and ok or not per part, nothing about what runs or why it failed."""
+    return {"status": report["status"], "parts": {name: {"ok": part["ok"]} for name, part in report["parts"].items()}}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.gateway.health import health_report
+from bot.gateway.health import health_report, public_report
+from bot.gateway.local import from_this_machine, served_on_loopback
 from bot.identity import sign_customer_token
 from bot.web.keys import DATABASE, HTTP, RASA, SETTINGS
 
@@ -27,9 +28,21 @@ async def widget_js(_request: web.Request) -> web.FileResponse:
     )
 
 
+def demo_tokens_served(request: web.Request) -> bool:
+    """Only when a developer turned them on (BOT_DEMO_TOKENS=1, which `make run` sets), never in production,
+    and only to this machine over loopback: a development build someone exposes signs nothing."""
+    settings = request.app[SETTINGS]
+    return (
+        settings.demo_tokens
+        and not settings.is_production
+        and served_on_loopback(request)
+        and from_this_machine(request)
+    )
+
+
 async def demo_token(request: web.Request) -> web.Response:
     """Demo only: sign a customer token, as a shop's own site would for its signed-in customer."""
-    if request.app[SETTINGS].is_production:
+    if not demo_tokens_served(request):
         raise web.HTTPNotFound()
     try:
         body = await request.json()
@@ -44,6 +57,9 @@ async def demo_token(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    """Everyone learns ok or not per part; the details (which model, its file, what failed) only a request
+    from this machine itself (`python -m bot up`'s supervisor, an operator's curl on the host)."""
     app = request.app
     report = await health_report(app[RASA], app[HTTP], app[SETTINGS].action_server_url, app[DATABASE])
-    return web.json_response(report, status=200 if report["status"] == "ok" else 503)
+    status = 200 if report["status"] == "ok" else 503
+    return web.json_response(report if from_this_machine(request) else public_report(report), status=status)

@@ -68,6 +68,7 @@ def running_gateway(rasa_stack: RasaStack, port: int, name: str = "gateway", **s
         BOT_RASA_URL=rasa_stack.rasa_url,
         BOT_ACTION_SERVER_URL=rasa_stack.actions_url,
         BOT_ALLOWED_ORIGINS=f"{url},{SHOP_SITE}",
+        BOT_DEMO_TOKENS="1",  # the demo page's switcher signs in as Kari and the others
         **settings,
     )
     log_path = rasa_stack.log_dir / f"{name}.log"

@@ -40,6 +40,7 @@ def gateway_settings(stack: RasaStack, **changes: object) -> Settings:
         "rasa_url": stack.rasa_url,
         "action_server_url": stack.actions_url,
         "allowed_origins": (SHOP_ORIGIN,),
+        "demo_tokens": True,  # the demo page's switcher (off unless asked for; test_http checks both)
     }
     return dataclasses.replace(get_settings(), **{**fields, **changes})
 

@@ -83,3 +83,75 @@ async def test_demo_page_widget_script_and_static_files(gateway: Gateway) -> Non
     for path in ("/static/", "/static/../settings.py", "/static/%2e%2e/app.py"):
         async with gateway.http.get(gateway.url(path)) as response:
             assert response.status in (403, 404), path
+
+
+# --- issue 16: attack tests for the gateway's defaults ----------------------------------------------
+async def test_demo_token_is_off_unless_the_development_setting_turns_it_on(warm_stack: RasaStack) -> None:
+    """A development build that someone exposes signs no tokens unless BOT_DEMO_TOKENS=1 was set on purpose."""
+    gateway = await start_gateway(gateway_settings(warm_stack, demo_tokens=False))
+    try:
+        async with gateway.http.post(gateway.url("/demo/token"), json={"customer_id": "C-1001"}) as response:
+            assert response.status == 404
+            assert "token" not in await response.text()
+    finally:
+        await stop_gateway(gateway)
+
+
+async def test_demo_token_refuses_a_request_that_came_through_a_proxy(gateway: Gateway) -> None:
+    """On, but reached through a reverse proxy (so from elsewhere than this machine): no token."""
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+        headers = {header: "203.0.113.7"}
+        async with gateway.http.post(
+            gateway.url("/demo/token"), json={"customer_id": "C-1001"}, headers=headers
+        ) as response:
+            assert response.status == 404, header
+
+
+def test_demo_tokens_are_refused_on_a_gateway_bound_beyond_loopback() -> None:
+    from bot.gateway.app import check_demo_tokens
+    from bot.settings import Settings, SettingsError
+
+    for host in ("127.0.0.1", "::1", "localhost"):
+        check_demo_tokens(Settings(demo_tokens=True, gateway_host=host))
+    for host in ("0.0.0.0", "::", "192.0.2.10", "shop.example"):
+        check_demo_tokens(Settings(demo_tokens=False, gateway_host=host))  # off: any bind
+        with pytest.raises(SettingsError, match="BOT_DEMO_TOKENS"):
+            check_demo_tokens(Settings(demo_tokens=True, gateway_host=host))
+
+
+def test_the_gateway_command_refuses_to_start_with_demo_tokens_on_a_public_bind() -> None:
+    from tests.support import free_port, run_bot
+
+    port = str(free_port())  # refused before it binds; were it not, the test would wait for run_bot's timeout
+    result = run_bot("gateway", "--port", port, BOT_DEMO_TOKENS="1", BOT_GATEWAY_HOST="0.0.0.0")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "BOT_DEMO_TOKENS" in result.stderr and "loopback" in result.stderr
+
+
+async def test_public_health_says_only_ok_or_not_per_part(warm_stack: RasaStack) -> None:
+    """From outside this machine (through a trusted proxy), /health names no model, no file, no error."""
+    gateway = await start_gateway(gateway_settings(warm_stack, trusted_proxies=("127.0.0.1",)))
+    try:
+        for headers in ({"X-Forwarded-For": "203.0.113.7"}, {"Forwarded": "for=203.0.113.7"}):
+            async with gateway.http.get(gateway.url("/health"), headers=headers) as response:
+                assert response.status == 200
+                report = await response.json()
+            assert report == {"status": "ok", "parts": {part: {"ok": True} for part in report["parts"]}}, report
+            assert set(report["parts"]) == {"gateway", "rasa", "action_server", "database"}
+        # From this machine itself (the supervisor, an operator's curl): the details.
+        async with gateway.http.get(gateway.url("/health")) as response:
+            assert (await response.json())["parts"]["rasa"]["model_id"]
+    finally:
+        await stop_gateway(gateway)
+
+
+async def test_public_health_of_a_broken_part_says_not_ok_without_why(warm_stack: RasaStack) -> None:
+    settings = gateway_settings(warm_stack, rasa_url="http://127.0.0.1:9")
+    gateway = await start_gateway(settings)
+    try:
+        async with gateway.http.get(gateway.url("/health"), headers={"X-Forwarded-For": "203.0.113.7"}) as response:
+            assert response.status == 503
+            report = await response.json()
+    finally:
+        await stop_gateway(gateway)
+    assert report["status"] == "unavailable" and report["parts"]["rasa"] == {"ok": False}

@@ -22,10 +22,13 @@ def test_production_refuses_short_secret() -> None:
         settings.check_production()
 
 
-def test_production_with_real_secrets_starts() -> None:
+def test_production_with_real_secrets_starts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("bot.rasa_channel.GatewayInput:\n")  # production's: no `rest:` (see below)
     Settings(
-        env="production", identity_secret=STRONG, rasa_jwt_secret=STRONG + "a", session_secret=STRONG + "b"
-    ).check_production()
+        env="production", identity_secret=STRONG, rasa_jwt_secret=STRONG + "a", session_secret=STRONG + "b",
+        rasa_credentials=credentials,
+    ).check_production()  # fmt: skip
 
 
 def test_cli_refuses_production_start_with_demo_secret(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,3 +59,29 @@ def test_production_refuses_a_fixed_clock() -> None:
     )
     with pytest.raises(SettingsError, match="BOT_CLOCK"):
         settings.check_production()
+
+
+# --- issue 16: Rasa's unauthenticated REST channel in production ------------------------------------
+def _production(**changes: object) -> Settings:
+    return Settings(
+        env="production", identity_secret=STRONG, rasa_jwt_secret=STRONG + "a", session_secret=STRONG + "b", **changes
+    )
+
+
+def test_production_refuses_the_rest_channel_in_credentials(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    credentials = tmp_path / "credentials.yml"
+    for text in ("rest:\n\nbot.rasa_channel.GatewayInput:\n", "rasa.core.channels.rest.RestInput:\n", "callback:\n"):
+        credentials.write_text(text)
+        with pytest.raises(SettingsError, match=r"credentials\.yml.*BOT_ALLOW_REST_CHANNEL"):
+            _production(rasa_credentials=credentials).check_production()
+        _production(rasa_credentials=credentials, allow_rest_channel=True).check_production()  # said so
+        Settings(env="development", rasa_credentials=credentials).check_production()  # development: fine
+    credentials.write_text("# only the gateway's channel\nbot.rasa_channel.GatewayInput:\n")
+    _production(rasa_credentials=credentials).check_production()
+
+
+def test_the_projects_own_credentials_carry_rest_so_production_must_say_so() -> None:
+    """The repository's credentials.yml keeps `rest:` for development and tests: a production start
+    from it refuses until the operator removes it or sets BOT_ALLOW_REST_CHANNEL=1."""
+    with pytest.raises(SettingsError, match="rest"):
+        _production().check_production()

@@ -20,6 +20,9 @@ PRODUCTION = {
     "BOT_IDENTITY_SECRET": "an identity secret of more than thirty-two characters",
     "BOT_RASA_JWT_SECRET": "a rasa api secret of more than thirty-two characters",
     "BOT_SESSION_SECRET": "a session secret of more than thirty-two characters",
+    # The project's credentials.yml keeps Rasa's `rest:` for development (tests/unit/test_settings.py
+    # checks that production refuses it without this).
+    "BOT_ALLOW_REST_CHANNEL": "1",
 }
 
 

@@ -94,7 +94,12 @@
       if (socket !== ws) return;
       socket = null;
       delete document.body.dataset.watching;
-      if (event.code === 1008 && event.reason === "logged out") { location.href = "/console/login"; return; }
+      if (event.code === 1008 && (event.reason === "signed out" || event.reason === "logged out")) {
+        // The session ended (a log-out elsewhere, a new password, `staff sign-out`): say so, no reconnect.
+        status("connection", "You have been signed out. Log in again to go on.");
+        setTimeout(() => { location.href = "/console/login"; }, 4000);
+        return;
+      }
       status("connection", "Connection lost; reconnecting …");
       const delay = Math.min(15000, 500 * 2 ** retry++) * (0.5 + Math.random() / 2);
       setTimeout(connect, delay);
