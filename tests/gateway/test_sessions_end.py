@@ -17,6 +17,7 @@ from bot.console import socket as console_socket
 from bot.services.staff import set_password
 from bot.store.db import session_scope
 from bot.store.desk import Ticket
+from bot.store.staff import StaffRole, StaffUser
 from tests.gateway.conftest import Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.gateway.console_client import ConsoleClient
 from tests.gateway.desk_support import OPEN, quiet_desk
@@ -92,6 +93,21 @@ async def test_a_new_password_closes_the_open_console_at_its_next_action(desk: G
         assert (code, reason) == (aiohttp.WSCloseCode.POLICY_VIOLATION, "signed out")
     finally:
         await anne.close()
+
+
+async def test_an_agent_who_is_no_longer_an_agent_loses_the_open_console(desk: Gateway) -> None:
+    per = await ConsoleClient.logged_in(desk.url("/"), "agent.per")
+    try:
+        await per.connect()
+        with session_scope() as session:
+            session.get(StaffUser, "agent.per").role = StaffRole.TRAINER
+        await per.watch("0123456789abcdef0123456789abcdef")
+        code, reason = await closed_within(per, 3)
+        assert (code, reason) == (aiohttp.WSCloseCode.POLICY_VIOLATION, "signed out")
+    finally:
+        with session_scope() as session:
+            session.get(StaffUser, "agent.per").role = StaffRole.AGENT
+        await per.close()
 
 
 async def test_logging_out_closes_the_sockets_of_a_copied_cookie(desk: Gateway) -> None:
