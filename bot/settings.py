@@ -88,6 +88,18 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=lambda: _env_list("BOT_ALLOWED_ORIGINS"))
     max_message_chars: int = field(default_factory=lambda: _env_int("BOT_MAX_MESSAGE_CHARS", 2000))
     max_messages_per_minute: int = field(default_factory=lambda: _env_int("BOT_MAX_MESSAGES_PER_MINUTE", 20))
+    # Limits per widget socket and per client address (the address as BOT_TRUSTED_PROXIES finds it),
+    # shared by every gateway process through Redis when BOT_BROKER_URL is set (bot/web/limits.py).
+    # Generous for many customers behind one address (an office, a mobile network); over one, the widget
+    # is told politely when to try again.
+    max_hellos_per_socket: int = field(default_factory=lambda: _env_int("BOT_MAX_HELLOS_PER_SOCKET", 10))  # a minute
+    max_new_conversations_per_address: int = field(
+        default_factory=lambda: _env_int("BOT_MAX_NEW_CONVERSATIONS_PER_ADDRESS", 20)  # a minute
+    )
+    max_messages_per_address: int = field(
+        default_factory=lambda: _env_int("BOT_MAX_MESSAGES_PER_ADDRESS", 120)  # a minute
+    )
+    max_sockets_per_address: int = field(default_factory=lambda: _env_int("BOT_MAX_SOCKETS_PER_ADDRESS", 50))  # open
     # An agent whose console has been closed this long loses the conversations they hold: back to the
     # queue (or to the bot when no one can take over). Well above the 2-minute presence window, so a
     # reload or a short network drop never takes a chat away.

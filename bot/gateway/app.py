@@ -2,7 +2,7 @@
 console (bot/console, a sub-app mounted at /console). Built here, once per process:
 
 - settings; the database (its worker threads); the HTTP client and the Rasa client on it; the broker
-  between gateway processes;
+  between gateway processes, and the limits per client address they share (bot/web/limits.py);
 - the console's hub (agents' open consoles), the relay (bot/web/relay.py, told of desk changes through
   the hub), the desk (what agents do; it asks the relay for the rating question when closing) and its
   watch for absent agents; the trainer pages' Trainer;
@@ -41,7 +41,8 @@ from bot.store.db import create_schema, session_scope
 from bot.training.teaching import training_workspace
 from bot.web.broker import CONSOLE, CONVERSATION, make_broker
 from bot.web.database import Database
-from bot.web.keys import BROKER, DATABASE, HTTP, RASA, RELAY, SETTINGS, SOCKETS
+from bot.web.keys import BROKER, DATABASE, HTTP, LIMITER, RASA, RELAY, SETTINGS, SOCKETS
+from bot.web.limits import make_limiter
 from bot.web.mount import mount
 from bot.web.rasa_client import RasaClient
 from bot.web.relay import Relay
@@ -74,6 +75,14 @@ async def broker_ctx(app: web.Application) -> AsyncIterator[None]:
     app[BROKER] = broker
     yield
     await broker.close()
+
+
+async def limiter_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Limits per client address: in Redis with the broker (every process counts together), else here."""
+    limiter = make_limiter(app[SETTINGS].broker_url)
+    app[LIMITER] = limiter
+    yield
+    await limiter.close()
 
 
 async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -139,7 +148,7 @@ def init_app(settings: Settings | None = None) -> web.Application:
     trainer = Trainer(training_workspace(settings))
     app[TRAINER_KEY] = trainer
     log.info("trainer pages: training files in %s", trainer.workspace.root)
-    app.cleanup_ctx.extend([database_ctx, http_ctx, broker_ctx, hub_ctx, relay_ctx, desk_ctx, events_ctx])
+    app.cleanup_ctx.extend([database_ctx, http_ctx, broker_ctx, limiter_ctx, hub_ctx, relay_ctx, desk_ctx, events_ctx])
     app.on_shutdown.append(close_sockets)
     setup_routes(app)
     setup_middlewares(app)

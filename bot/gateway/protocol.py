@@ -16,17 +16,26 @@ from bot.store.models import as_utc
 
 MAX_CLIENT_ID_CHARS = 64
 MAX_TOKEN_CHARS = 4096
+MAX_RESUME_SECRET_CHARS = 128
 
 
 class FrameError(ValueError):
     """A frame the gateway refuses: `code` is the protocol's error code, `text_key` what the customer reads."""
 
-    def __init__(self, code: str, detail: str, client_id: str | None = None, text_key: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        client_id: str | None = None,
+        text_key: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.client_id = client_id
         self.text_key = text_key or code
+        self.retry_after = retry_after  # seconds, for "rate_limited"
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,8 @@ class Hello:
     last_seq: int
     customer_token: str | None
     language: str | None
+    # The secret the `welcome` of a guest's conversation carried: needed to resume it. Never logged.
+    resume_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,7 @@ def parse_frame(raw: str, max_text_chars: int) -> ClientFrame:
             last_seq=last_seq,
             customer_token=_optional_str(frame, "customer_token", MAX_TOKEN_CHARS),
             language=language if language in SUPPORTED_LANGUAGES else None,
+            resume_secret=_optional_str(frame, "resume_secret", MAX_RESUME_SECRET_CHARS),
         )
     if kind == "message":
         client_id = _optional_str(frame, "client_id", MAX_CLIENT_ID_CHARS)
@@ -117,8 +129,12 @@ def parse_frame(raw: str, max_text_chars: int) -> ClientFrame:
     raise FrameError("bad_frame", "unknown frame type")  # the type itself is the browser's text: not logged
 
 
-def welcome_frame(conversation_id: str, state: str) -> dict[str, Any]:
-    return {"type": "welcome", "conversation_id": conversation_id, "state": state}
+def welcome_frame(conversation_id: str, state: str, resume_secret: str | None = None) -> dict[str, Any]:
+    """A new conversation's welcome carries its resume secret, the only time the gateway ever sends it."""
+    frame: dict[str, Any] = {"type": "welcome", "conversation_id": conversation_id, "state": state}
+    if resume_secret:
+        frame["resume_secret"] = resume_secret
+    return frame
 
 
 def message_frame(message: Message) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,9 +34,11 @@ from bot.identity import verify_customer_token
 from bot.settings import Settings
 from bot.store import feedback, transcript
 from bot.store.conversations import Message
+from bot.web.addresses import client_address
 from bot.web.database import Database
 from bot.web.frames import error_frame
-from bot.web.keys import DATABASE, RELAY, SETTINGS, SOCKETS
+from bot.web.keys import DATABASE, LIMITER, RELAY, SETTINGS, SOCKETS
+from bot.web.limits import Limiter, limit_key, new_lease
 from bot.web.rasa_turns import Turn
 from bot.web.relay import Relay
 from bot.web.sender import TranscriptSender
@@ -47,6 +50,9 @@ log = logging.getLogger(__name__)
 MAX_QUEUED_FRAMES = 1000
 HEARTBEAT_SECONDS = 30
 TYPING_REPEAT_SECONDS = 2.0
+LIMIT_WINDOW_SECONDS = 60.0  # the limits per socket and per address count a minute (bot/settings.py)
+# A socket over its address's limit waits this long for the hello whose language the refusal is in.
+REFUSED_HELLO_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class _Welcome:
     state: str
     last_seq: int
     resumed: bool  # a new conversation has no history to send
+    resume_secret: str | None = None  # a new conversation's, sent in this welcome and never again
 
 
 _CLOSE = object()
@@ -83,16 +90,40 @@ async def widget_socket(request: web.Request) -> web.WebSocketResponse:
         await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"origin not allowed")
         return ws
     request.app[SOCKETS].add(ws)
-    await WidgetConnection(ws, request.app[RELAY], request.app[DATABASE], settings).run()
+    limiter = request.app[LIMITER]
+    address = client_address(request)
+    place, lease = limit_key("socket", address), new_lease()
+    wait = await limiter.hold(place, lease, settings.max_sockets_per_address)
+    connection = WidgetConnection(ws, request.app[RELAY], request.app[DATABASE], settings, limiter, address)
+    try:
+        if wait is None:
+            await connection.run()
+        else:
+            log.info("socket refused: its address has %d open already", settings.max_sockets_per_address)
+            await connection.refuse_socket(wait)
+    finally:
+        if wait is None:
+            await limiter.release(place, lease)
     return ws
 
 
 class WidgetConnection:
-    def __init__(self, ws: web.WebSocketResponse, relay: Relay, db: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        relay: Relay,
+        db: Database,
+        settings: Settings,
+        limiter: Limiter,
+        address: str,
+    ) -> None:
         self.ws = ws
         self.relay = relay
         self.db = db
         self.settings = settings
+        self.limiter = limiter
+        self._address = address  # only ever hashed into a limit's key; never logged
+        self._hellos: deque[float] = deque()  # when this socket's recent hellos came
         self.conversation_id: str | None = None
         self.language = settings.default_language
         self.customer_token: str | None = None
@@ -132,6 +163,23 @@ class WidgetConnection:
             self._outbox.put_nowait(_CLOSE)
             await sender
 
+    async def refuse_socket(self, retry_after: int) -> None:
+        """Over its address's open sockets: answer the hello in the page's language, then close."""
+        language = self.settings.default_language
+        try:
+            frame = await self.ws.receive(timeout=REFUSED_HELLO_SECONDS)
+            if frame.type == WSMsgType.TEXT:
+                hello = parse_frame(frame.data, self.settings.max_message_chars)
+                if isinstance(hello, Hello) and hello.language:
+                    language = hello.language
+        except (asyncio.TimeoutError, FrameError):
+            pass
+        if self.ws.closed:
+            return
+        message = text("busy_address", language, seconds=retry_after)
+        await self.ws.send_json(error_frame("rate_limited", message, retry_after=retry_after))
+        await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too many sockets from this address")
+
     async def _handle(self, raw: str) -> None:
         try:
             frame = parse_frame(raw, self.settings.max_message_chars)
@@ -166,15 +214,51 @@ class WidgetConnection:
 
     def _refuse(self, refused: FrameError) -> None:
         log.info("conversation %s: frame refused (%s: %s)", self.conversation_id, refused.code, refused.detail)
-        message = text(refused.text_key, self.language, limit=self.settings.max_message_chars)
-        self.push(error_frame(refused.code, message, refused.client_id))
+        message = text(
+            refused.text_key, self.language, limit=self.settings.max_message_chars, seconds=refused.retry_after
+        )
+        self.push(error_frame(refused.code, message, refused.client_id, refused.retry_after))
+
+    def _count_hello(self) -> int | None:
+        """Count a hello on this socket: None within the limit, else the seconds to wait."""
+        now = time.monotonic()
+        while self._hellos and self._hellos[0] <= now - LIMIT_WINDOW_SECONDS:
+            self._hellos.popleft()
+        if len(self._hellos) >= self.settings.max_hellos_per_socket:
+            return max(1, int(self._hellos[0] + LIMIT_WINDOW_SECONDS - now + 0.999))
+        self._hellos.append(now)
+        return None
 
     async def _hello(self, hello: Hello) -> None:
+        if self.conversation_id is None:
+            self.language = hello.language or self.settings.default_language  # for a refusal's words
+        wait = self._count_hello()
+        if wait is not None:
+            raise FrameError("rate_limited", "too many hellos on one socket", text_key="busy_address", retry_after=wait)
         customer_id = verify_customer_token(hello.customer_token)
         language = hello.language or self.settings.default_language
-        conversation, resumed = await self.db.run(
-            transcript.open_conversation, hello.conversation_id, customer_id, language
-        )
+        opened = None
+        if hello.conversation_id:
+            opened = await self.db.run(
+                transcript.resume_conversation, hello.conversation_id, customer_id, hello.resume_secret
+            )
+        if opened is None:
+            if hello.conversation_id:  # the id is an opaque reference; what was presented with it is never logged
+                log.info("conversation %r not resumed: not this customer's, or no valid resume secret",
+                         hello.conversation_id)  # fmt: skip
+            # A new conversation (none asked for, or not this browser's to resume): counted per address.
+            wait = await self.limiter.hit(
+                limit_key("conversation", self._address),
+                self.settings.max_new_conversations_per_address,
+                LIMIT_WINDOW_SECONDS,
+            )
+            if wait is not None:
+                raise FrameError(
+                    "rate_limited", "too many new conversations from one address", text_key="busy_address",
+                    retry_after=wait,
+                )  # fmt: skip
+            opened = await self.db.run(transcript.open_conversation, None, customer_id, language)
+        conversation, resumed = opened.conversation, opened.resumed
         if self.conversation_id and self.conversation_id != conversation.id:
             self.relay.unsubscribe(self.conversation_id, self)
         self.conversation_id = conversation.id
@@ -185,7 +269,7 @@ class WidgetConnection:
         self.relay.subscribe(conversation.id, self)
         # A last_seq beyond the conversation's end (a stale browser) would hide its next messages.
         last_seq = min(hello.last_seq, conversation.last_seq) if resumed else 0
-        self.push(_Welcome(conversation.id, conversation.state, last_seq, resumed))
+        self.push(_Welcome(conversation.id, conversation.state, last_seq, resumed, opened.resume_secret))
         if resumed:
             log.info("conversation %s resumed after seq %d", conversation.id, last_seq)
         else:
@@ -214,12 +298,20 @@ class WidgetConnection:
         if self.conversation_id is None:
             raise FrameError("bad_frame", "message before hello", message.client_id)
         received = time.monotonic()
+        # Refused before anything is stored: what the customer sent before stays, and this one may come again.
+        wait = await self.limiter.hit(
+            limit_key("message", self._address), self.settings.max_messages_per_address, LIMIT_WINDOW_SECONDS
+        )
+        if wait is not None:
+            raise FrameError("rate_limited", "over the per-address limit", message.client_id, retry_after=wait)
         self._typing = (False, 0.0)  # a sent message ends the typing; the next keystroke is news again
         outcome = await self.relay.accept(
             self.conversation_id, message.client_id, message.text, message.payload, self.language
         )
         if outcome.outcome == "rate_limited":
-            raise FrameError("rate_limited", "over the per-minute limit", message.client_id)
+            raise FrameError(
+                "rate_limited", "over the per-minute limit", message.client_id, retry_after=outcome.retry_after
+            )
         if outcome.outcome == "duplicate":
             # Stored and answered before; its echo and replies reach this socket by seq.
             log.info("conversation %s: resend of seq=%d ignored", self.conversation_id, outcome.message.seq)
@@ -242,7 +334,7 @@ class WidgetConnection:
                     return
                 if isinstance(item, _Welcome):
                     self._transcript.show(item.conversation_id, item.last_seq)
-                    await self.ws.send_json(welcome_frame(item.conversation_id, item.state))
+                    await self.ws.send_json(welcome_frame(item.conversation_id, item.state, item.resume_secret))
                     if item.resumed:
                         await self._transcript.catch_up()
                 elif isinstance(item, Message):

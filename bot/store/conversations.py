@@ -37,6 +37,9 @@ class Conversation(Base):
     id: Mapped[str] = Column(String(64), primary_key=True)  # also Rasa's sender id
     # The verified customer (from the page's token); None for a guest.
     customer_id: Mapped[str | None] = Column(String(20), index=True)
+    # sha256 (hex) of the resume secret the widget got in its `welcome` (bot/store/transcript.py): a guest's
+    # conversation is resumed, or adopted by a sign-in, only with that secret. Never the secret itself.
+    resume_secret_hash: Mapped[str | None] = Column(String(64))
     language: Mapped[str] = Column(String(5), nullable=False)
     state: Mapped[str] = Column(String(10), nullable=False, default=ConversationState.BOT.value)
     # The agent who has it while state is "agent": claimed by a conditional UPDATE (bot/services/assignment.py).

@@ -12,6 +12,10 @@ never get the same seq and seqs become visible in order.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import math
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.store.conversations import Conversation, ConversationState, Message
-from bot.store.models import utcnow
+from bot.store.models import as_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class CustomerTurn:
     message: Message | None = None
     # Read in the same unit of work as the message was stored: one trip to the database less per turn.
     context: TurnContext | None = None
+    # Rate limited: seconds until the oldest turn of the last minute leaves it.
+    retry_after: int | None = None
 
 
 # The customer's turn runs these while the customer waits: built once, with the values bound at
@@ -80,6 +86,13 @@ _ALREADY_AND_RECENT = select(
     .where(Message.conversation_id == bindparam("conversation_id"), Message.client_id == bindparam("client_id"))
     .scalar_subquery(),
     select(func.count(Message.id))
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.role == "customer",
+        Message.created_at >= bindparam("since"),
+    )
+    .scalar_subquery(),
+    select(func.min(Message.created_at))
     .where(
         Message.conversation_id == bindparam("conversation_id"),
         Message.role == "customer",
@@ -122,28 +135,77 @@ def new_conversation_id() -> str:
     return uuid.uuid4().hex
 
 
+def new_resume_secret() -> tuple[str, str]:
+    """A resume secret (32 random bytes) for the widget, and its sha256 for the database."""
+    secret = secrets.token_urlsafe(32)
+    return secret, resume_secret_hash(secret)
+
+
+def resume_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def resume_secret_matches(stored_hash: str | None, presented: str | None) -> bool:
+    """Whether `presented` is the secret whose hash is stored; compared in constant time."""
+    if not stored_hash or not presented:
+        return False
+    return hmac.compare_digest(stored_hash, resume_secret_hash(presented))
+
+
+@dataclass(frozen=True)
+class OpenedConversation:
+    conversation: Conversation
+    resumed: bool
+    # The new conversation's resume secret, for its `welcome` only; None for a resumed one.
+    resume_secret: str | None = None
+
+
 def open_conversation(
-    session: Session, conversation_id: str | None, customer_id: str | None, language: str
-) -> tuple[Conversation, bool]:
-    """Resume the conversation, or start a new one; returns it and whether it was resumed.
+    session: Session,
+    conversation_id: str | None,
+    customer_id: str | None,
+    language: str,
+    resume_secret: str | None = None,
+) -> OpenedConversation:
+    """Resume the conversation, or start a new one.
 
     A conversation of a signed-in customer is resumed only for that customer: when another one (or
-    nobody) signs in on the same browser, they start afresh and never see it. A guest's conversation
-    becomes the customer's when they sign in during it.
+    nobody) signs in on the same browser, they start afresh and never see it. A guest's conversation is
+    resumed only with its resume secret, which the widget got in the `welcome` that started it: the id
+    alone (agents, logs and Rasa see it) opens nothing. It becomes the customer's when they sign in
+    during it, again only with the secret.
     """
     if conversation_id:
-        conversation = session.get(Conversation, conversation_id)
-        if conversation is not None and conversation.customer_id in (None, customer_id):
-            if customer_id and conversation.customer_id is None:
-                conversation.customer_id = customer_id
-                conversation.updated_at = utcnow()
-            return conversation, True
+        resumed = resume_conversation(session, conversation_id, customer_id, resume_secret)
+        if resumed is not None:
+            return resumed
+    secret, secret_hash = new_resume_secret()
     conversation = Conversation(
-        id=new_conversation_id(), customer_id=customer_id, language=language, state=ConversationState.BOT, last_seq=0
-    )
+        id=new_conversation_id(), customer_id=customer_id, language=language, state=ConversationState.BOT,
+        last_seq=0, resume_secret_hash=secret_hash,
+    )  # fmt: skip
     session.add(conversation)
     session.flush()
-    return conversation, False
+    return OpenedConversation(conversation, False, secret)
+
+
+def resume_conversation(
+    session: Session, conversation_id: str, customer_id: str | None, resume_secret: str | None
+) -> OpenedConversation | None:
+    """The conversation, if this customer (or this guest's browser, by its secret) may go on with it; else None."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or not _may_resume(conversation, customer_id, resume_secret):
+        return None
+    if customer_id and conversation.customer_id is None:
+        conversation.customer_id = customer_id
+        conversation.updated_at = utcnow()
+    return OpenedConversation(conversation, True)
+
+
+def _may_resume(conversation: Conversation, customer_id: str | None, resume_secret: str | None) -> bool:
+    if conversation.customer_id is not None:
+        return conversation.customer_id == customer_id  # the token says who; a secret adds nothing
+    return resume_secret_matches(conversation.resume_secret_hash, resume_secret)
 
 
 def messages_after(
@@ -222,14 +284,16 @@ def accept_customer_turn(
     A resend is checked before the limit, so a widget that reconnects and resends is never refused.
     The text is stored exactly as typed.
     """
-    since = utcnow() - timedelta(minutes=1)
-    stored_before, recent = session.execute(
+    now = utcnow()
+    since = now - timedelta(minutes=1)
+    stored_before, recent, oldest = session.execute(
         _ALREADY_AND_RECENT, {"conversation_id": conversation_id, "client_id": client_id, "since": since}
     ).one()
     if stored_before is not None:
         return CustomerTurn("duplicate", session.get(Message, stored_before))
     if recent >= per_minute:
-        return CustomerTurn("rate_limited")
+        waited = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
+        return CustomerTurn("rate_limited", retry_after=max(1, math.ceil(60 - waited)))
     seq = _claim_seqs(session, conversation_id, 1)
     row = {"conversation_id": conversation_id, "seq": seq, "role": "customer", "text": text, "payload": payload,
            "client_id": client_id, "language": language}  # fmt: skip

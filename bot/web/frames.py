@@ -20,8 +20,13 @@ def rating_request_frame(language: str) -> dict[str, Any]:
     return {"type": "rating_request", "language": language}
 
 
-def error_frame(code: str, message: str, client_id: str | None = None) -> dict[str, Any]:
+def error_frame(
+    code: str, message: str, client_id: str | None = None, retry_after: int | None = None
+) -> dict[str, Any]:
+    """A refused frame; `retry_after` (whole seconds) says when a "rate_limited" one may be tried again."""
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if client_id:
         frame["client_id"] = client_id
+    if retry_after is not None:
+        frame["retry_after"] = retry_after
     return frame

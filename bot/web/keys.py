@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.settings import Settings
 from bot.web.broker import Broker
 from bot.web.database import Database
+from bot.web.limits import Limiter
 from bot.web.rasa_client import RasaClient
 from bot.web.relay import Relay
 
@@ -21,4 +22,5 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 RELAY = web.AppKey("relay", Relay)
 BROKER: web.AppKey[Broker] = web.AppKey("broker")  # events between gateway processes
+LIMITER: web.AppKey[Limiter] = web.AppKey("limiter")  # limits per client address (bot/web/limits.py)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)  # open widget and console sockets, closed on shutdown

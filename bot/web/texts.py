@@ -23,6 +23,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Du skickar många meddelanden på kort tid. Vänta lite, så svarar jag.",
         "da": "Du sender mange beskeder på kort tid. Vent lidt, så svarer jeg.",
     },
+    # Too many new chats or open chat windows from one address (bot/web/limits.py), or a widget that
+    # keeps starting over on one connection.
+    "busy_address": {
+        "nb": "Det kommer veldig mye trafikk fra nettverket ditt akkurat nå. Prøv igjen om {seconds} sekunder.",
+        "en": "There's a lot of traffic from your network right now. Please try again in {seconds} seconds.",
+        "sv": "Det kommer väldigt mycket trafik från ditt nätverk just nu. Försök igen om {seconds} sekunder.",
+        "da": "Der kommer meget trafik fra dit netværk lige nu. Prøv igen om {seconds} sekunder.",
+    },
     "bad_frame": {
         "nb": "Beklager, den meldingen forsto jeg ikke. Prøv å laste inn siden på nytt.",
         "en": "Sorry, I couldn't read that message. Try reloading the page.",

@@ -25,8 +25,9 @@ def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def conversation(database: str) -> Iterator[str]:
     with session_scope(database) as session:
-        conversation, resumed = open_conversation(session, None, "C-1001", "nb")
-    assert not resumed
+        opened = open_conversation(session, None, "C-1001", "nb")
+        conversation = opened.conversation
+    assert not opened.resumed and opened.resume_secret
     yield conversation.id
     with session_scope(database) as session:  # the PostgreSQL database is shared: remove only ours
         session.execute(delete(Message).where(Message.conversation_id == conversation.id))
@@ -70,14 +71,22 @@ def test_one_client_id_raced_by_many_writers_is_stored_once(database: str, conve
 
 def test_resume_only_for_the_same_customer(database: str, conversation: str) -> None:
     with session_scope(database) as session:
-        same, resumed = open_conversation(session, conversation, "C-1001", "nb")
-        assert resumed and same.id == conversation
-        other, resumed = open_conversation(session, conversation, "C-1002", "nb")
-        assert not resumed and other.id != conversation
-        guest, resumed = open_conversation(session, conversation, None, "nb")
-        assert not resumed and guest.id != conversation
-        # A guest's conversation becomes the customer's when they sign in during it.
-        adopted, resumed = open_conversation(session, guest.id, "C-1003", "nb")
-        assert resumed and adopted.customer_id == "C-1003"
+        same = open_conversation(session, conversation, "C-1001", "nb")
+        assert same.resumed and same.conversation.id == conversation and same.resume_secret is None
+        other = open_conversation(session, conversation, "C-1002", "nb").conversation
+        assert other.id != conversation
+        guest_opened = open_conversation(session, conversation, None, "nb")
+        guest = guest_opened.conversation
+        assert not guest_opened.resumed and guest.id != conversation
+        # A guest's conversation is resumed, and adopted by a sign-in, only with its resume secret.
+        for customer in (None, "C-1003"):
+            stranger = open_conversation(session, guest.id, customer, "nb", resume_secret="guessed")
+            assert not stranger.resumed and stranger.conversation.id != guest.id
+            session.execute(delete(Conversation).where(Conversation.id == stranger.conversation.id))
+        assert guest.customer_id is None
+        again = open_conversation(session, guest.id, None, "nb", resume_secret=guest_opened.resume_secret)
+        assert again.resumed and again.conversation.id == guest.id
+        adopted = open_conversation(session, guest.id, "C-1003", "nb", resume_secret=guest_opened.resume_secret)
+        assert adopted.resumed and adopted.conversation.customer_id == "C-1003"
         for extra in (other.id, guest.id):
             session.execute(delete(Conversation).where(Conversation.id == extra))

@@ -20,6 +20,7 @@ class WidgetClient:
     ws: aiohttp.ClientWebSocketResponse
     frames: list[Frame] = field(default_factory=list)  # everything received, in order
     conversation_id: str | None = None
+    resume_secret: str | None = None  # what the welcome of a new conversation carried
 
     async def hello(
         self,
@@ -27,18 +28,21 @@ class WidgetClient:
         last_seq: int = 0,
         token: str | None = None,
         language: str = "nb",
+        resume_secret: str | None = None,
     ) -> Frame:
-        await self.ws.send_json(
-            {
-                "type": "hello",
-                "conversation_id": conversation_id,
-                "last_seq": last_seq,
-                "customer_token": token,
-                "language": language,
-            }
-        )
+        frame: Frame = {
+            "type": "hello",
+            "conversation_id": conversation_id,
+            "last_seq": last_seq,
+            "customer_token": token,
+            "language": language,
+        }
+        if resume_secret:
+            frame["resume_secret"] = resume_secret
+        await self.ws.send_json(frame)
         welcome = await self.until(lambda f: f["type"] == "welcome")
         self.conversation_id = welcome[-1]["conversation_id"]
+        self.resume_secret = welcome[-1].get("resume_secret", resume_secret)
         return welcome[-1]
 
     async def say(self, text: str, client_id: str | None = None, payload: str | None = None) -> str:

@@ -20,6 +20,7 @@ from bot.settings import get_settings
 from bot.store import migrate
 from bot.store.conversations import Conversation
 from bot.store.db import create_schema, get_engine, session_scope
+from bot.store.transcript import resume_conversation
 from tests.conftest import POSTGRES_URL
 from tests.support import run_bot
 
@@ -189,12 +190,30 @@ def test_db_upgrade_and_current_from_the_command_line(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     refused = run_bot("seed", "--if-stale", BOT_DATABASE_URL=url, **PRODUCTION)  # as `make run` seeds
     assert refused.returncode == 2, refused.stderr
-    assert "needs revision 0001: run `python -m bot db upgrade`" in refused.stderr
+    assert f"needs revision {migrate.head()}: run `python -m bot db upgrade`" in refused.stderr
     assert "Traceback" not in refused.stderr
     before = run_bot("db", "current", BOT_DATABASE_URL=url)
     assert before.returncode == 0 and "database: no revision" in before.stdout
     upgraded = run_bot("db", "upgrade", BOT_DATABASE_URL=url, **PRODUCTION)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "upgraded from revision None to 0001" in upgraded.stderr
+    assert f"upgraded from revision None to {migrate.head()}" in upgraded.stderr
     after = run_bot("db", "current", BOT_DATABASE_URL=url)
     assert after.returncode == 0 and f"database: {migrate.head()} (head)" in after.stdout
+
+
+def test_conversations_from_before_resume_secrets_have_none(empty: str) -> None:
+    """Revision 0002 adds the hash of a guest's resume secret; a guest conversation from before has none,
+    so no one can resume it (issue 16: the id alone opens nothing)."""
+    assert migrate.upgrade(empty, "0001") == "0001"
+    with get_engine(empty).begin() as connection:
+        connection.execute(
+            text("INSERT INTO conversations (id, language, state, last_seq, created_at, updated_at) "
+                 "VALUES ('old-guest', 'nb', 'bot', 2, :at, :at)"),
+            {"at": WHEN},
+        )  # fmt: skip
+    assert migrate.upgrade(empty) == migrate.head()
+    assert differences(empty) == []
+    with session_scope(empty) as session:
+        assert session.get(Conversation, "old-guest").resume_secret_hash is None
+        assert resume_conversation(session, "old-guest", None, None) is None
+        assert resume_conversation(session, "old-guest", None, "anything") is None

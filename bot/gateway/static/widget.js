@@ -306,16 +306,21 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
     // --- the socket -------------------------------------------------------------------------
     connect(now) {
       if (this.ws || this.fatal) return;
+      const later = (this.helloAt || 0) - Date.now(); // a refused hello: not before the gateway said
+      if (later > 0) { clearTimeout(this.timer); this.timer = setTimeout(() => this.connect(), later); return; }
       if (now) this.retry = 0;
       clearTimeout(this.timer);
       const url = new URL(conf.gateway || "/ws", base);
       url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
       const ws = (this.ws = new WebSocket(url));
+      this.welcomed = false;
       if (!this.seq) this.notice(this.t("connecting"));
       ws.onopen = () => {
+        // The resume secret came with the conversation's first welcome: without it the gateway starts a
+        // new conversation rather than show a guest's chat to whoever has its id.
         const saved = load();
-        this.frame({ type: "hello", conversation_id: saved.id || null, last_seq: this.seq,
-          customer_token: this.token, language: this.lang });
+        this.frame({ type: "hello", conversation_id: saved.id || null, resume_secret: saved.secret || null,
+          last_seq: this.seq, customer_token: this.token, language: this.lang });
       };
       ws.onmessage = (ev) => {
         if (this.ws !== ws) return; // a socket we let go (another customer signed in)
@@ -357,7 +362,10 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
           this.clearLog();
           for (const o of this.outbox.values()) this.el.log.append(o.el); // still to be sent, below
         }
-        save({ id: f.conversation_id, who: who(this.token) });
+        // A new conversation's welcome carries its resume secret, once; a resumed one keeps the stored one.
+        const secret = f.resume_secret || (saved.id === f.conversation_id ? saved.secret : null);
+        save({ id: f.conversation_id, secret: secret || undefined, who: who(this.token) });
+        this.welcomed = true;
         this.retry = 0;
         this.notice(null);
         this.state(f.state);
@@ -383,16 +391,33 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
         if (this.rateBox) { this.rateBox.remove(); this.rateBox = null; }
         this.system(this.t("rateThanks"));
       } else if (f.type === "error") {
+        if (f.code === "rate_limited") { this.wait(f); return; }
         if (f.code === "bad_origin") { // this page may not use the chat: retrying can't help
           this.fatal = true;
           this.notice(null);
           for (const o of this.outbox.values()) this.mark(o.el, "failed");
           this.outbox.clear();
         }
-        const o = this.outbox.get(f.client_id) || (["too_long", "rate_limited", "bad_frame"].includes(f.code)
+        const o = this.outbox.get(f.client_id) || (["too_long", "bad_frame"].includes(f.code)
           ? [...this.outbox.values()].pop() : null);
         if (o) { this.outbox.delete(o.frame.client_id); this.mark(o.el, "failed"); }
         this.system(String(f.message || this.t("failed")));
+      }
+    }
+
+    // Over a limit (docs/gateway-protocol.md) nothing is dropped: a refused message stays pending and
+    // goes again after retry_after; a refused hello (no welcome on this socket) reconnects then.
+    wait(f) {
+      const ms = Math.min(600, Math.max(1, Number(f.retry_after) || 5)) * 1000;
+      this.system(String(f.message || this.t("failed")));
+      const o = this.outbox.get(f.client_id);
+      if (o) {
+        clearTimeout(o.again);
+        o.again = setTimeout(() => { if (this.outbox.get(o.frame.client_id) === o) this.frame(o.frame); }, ms);
+      } else if (!this.welcomed) {
+        this.helloAt = Date.now() + ms;
+        this.drop();
+        this.connect(); // waits for helloAt
       }
     }
 
