@@ -122,6 +122,11 @@ class Stack:
             # A 200-turn conversation and closed-loop customers send far more than a person types; the
             # per-conversation limit (20/min) would refuse them, and a refusal is not what is measured.
             BOT_MAX_MESSAGES_PER_MINUTE="100000",
+            # Every benchmark customer comes from 127.0.0.1: the limits per address (issue 16) would
+            # make them one client, and cap what is measured.
+            BOT_MAX_NEW_CONVERSATIONS_PER_ADDRESS="1000000",
+            BOT_MAX_MESSAGES_PER_ADDRESS="1000000",
+            BOT_MAX_SOCKETS_PER_ADDRESS="100000",
             RASA_TELEMETRY_ENABLED="false",
         )
         return env
