@@ -1,5 +1,5 @@
 # Varde's two commands: `make run` (install, seed, train if needed, start everything) and `make test`.
-.PHONY: run test install lint train seed
+.PHONY: run test test-fast install lint train seed
 
 PY := .venv/bin/python
 
@@ -25,3 +25,8 @@ test: install
 	@$(PY) -m bot train
 	@.venv/bin/ruff check bot actions tests bench scripts
 	@$(PY) -m pytest
+
+# No trained model, Rasa, browser or training: unit, store, actions and the gateway's own tests.
+test-fast: install
+	@scripts/services.sh
+	@$(PY) -m pytest -m "not slow"

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 # Before anything reads the settings: this run's own SQLite files, never the developer's.
-RUN_DIR = Path(tempfile.mkdtemp(prefix="varde-tests-"))
+# Test modules import this file as `tests.conftest` too (POSTGRES_URL): that second import must find
+# the same folder, or the servers this run starts would read other files than the tests.
+RUN_DIR = Path(os.environ.get("BOT_TEST_RUN_DIR") or tempfile.mkdtemp(prefix="varde-tests-"))
+os.environ["BOT_TEST_RUN_DIR"] = str(RUN_DIR)
 os.environ["BOT_DATABASE_URL"] = f"sqlite:///{RUN_DIR / 'shop.db'}"
 os.environ["BOT_TRACKER_DATABASE_URL"] = f"sqlite:///{RUN_DIR / 'tracker.db'}"
 os.environ.setdefault("BOT_ENV", "development")
@@ -25,6 +28,18 @@ POSTGRES_URL = os.environ.get("BOT_TEST_POSTGRES_URL", "postgresql+psycopg2://po
 # Free ports by default, so two test runs on one machine never meet; set them to watch a run's servers.
 TEST_RASA_PORT = int(os.environ.get("BOT_TEST_RASA_PORT", "0")) or free_port()
 TEST_ACTIONS_PORT = int(os.environ.get("BOT_TEST_ACTIONS_PORT", "0")) or free_port()
+
+
+# Folders whose tests train models or drive the whole service; `make test-fast` leaves them out.
+SLOW_FOLDERS = ("training", "browser", "bench", "server", "rasa")
+
+
+def _mark_slow(items: list[pytest.Item]) -> None:
+    """Mark `slow` what needs a trained model, a live Rasa or a browser: the fast tier is the rest."""
+    for item in items:
+        folder = Path(str(item.fspath)).relative_to(PROJECT_ROOT / "tests").parts[0]
+        if folder in SLOW_FOLDERS or "trained_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -65,3 +80,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in the main thread until
     the session ends, and asyncio tests cannot start their own loop after it."""
     items.sort(key=lambda item: "tests/browser/" in str(item.path))
+    _mark_slow(items)
