@@ -1,5 +1,7 @@
 """Personal data out of customer text before a trainer sees it.
 
+One module for the whole policy (over 300 lines on purpose): what a trainer may see is decided in one place.
+
 Masked, each as a token in square brackets:
 - [e-mail]: e-mail addresses (as bot/patterns.py finds them, overlong ones too) and written-out ones:
   "kari(at)example.no", "kari [at] example dot no", "bjorn (a) example.se", "lars snabel-a telia.se",
