@@ -66,6 +66,20 @@ def typed_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
     return {slot: text[:100]} if text and not text.startswith("/") else {}
 
 
+# The questions these forms answer: asked again while the form waits for an answer ("hvor er pakka mi?"
+# once more), the form asks its question again instead of falling silent.
+QUESTION_INTENTS = ("order_status", "refund_status", "start_return")
+
+
+def asks_the_question_again(tracker: Tracker, slot: str) -> bool:
+    latest = tracker.latest_message
+    return (
+        tracker.get_slot("requested_slot") == slot
+        and not latest.get("entities")
+        and (latest.get("intent") or {}).get("name") in QUESTION_INTENTS
+    )
+
+
 def asks_for_another_order(tracker: Tracker) -> bool:
     """ "nei, den andre ordren", "no, the other order": the order given is not the one meant, and no
     other number came with it."""
@@ -83,6 +97,8 @@ class OrderSlotValidation:
     ) -> dict[str, Any]:
         if tracker.get_slot("order_id") is not None and asks_for_another_order(tracker):
             return {"order_id": None}  # ask for the number again
+        if asks_the_question_again(tracker, "order_id"):
+            return {"order_id": None}
         return typed_answer(tracker, "order_id")
 
     async def extract_order_email(
@@ -90,6 +106,8 @@ class OrderSlotValidation:
     ) -> dict[str, Any]:
         if asks_for_another_order(tracker):
             return {}  # not an e-mail address gone wrong
+        if asks_the_question_again(tracker, "order_email"):
+            return {"order_email": None}
         return typed_answer(tracker, "order_email")
 
     def validate_order_id(

@@ -20,7 +20,13 @@ from actions.common import (
     text_without_entities,
     value_before_latest_message,
 )
-from actions.orders import OrderSlotValidation, clear_order_slots, normalise_order_id, typed_answer
+from actions.orders import (
+    OrderSlotValidation,
+    asks_the_question_again,
+    clear_order_slots,
+    normalise_order_id,
+    typed_answer,
+)
 from bot.i18n import format_date, format_nok, tier_name
 from bot.services.answers import ONE, Remark, read_remark, says_yes_or_no
 from bot.services.faq import faq_values
@@ -133,6 +139,8 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if asks_the_question_again(tracker, "order_id"):
+            return {"order_id": None}
         return typed_answer(tracker, "order_id")  # "the other order" is read with the rest of a remark
 
     async def get_extraction_events(

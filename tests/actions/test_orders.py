@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+import pytest
+
 from actions.orders import ActionOrderStatus, ValidateOrderStatusForm
 from bot.i18n import format_date
 from tests.actions.conftest import responses, run_action
@@ -82,3 +84,16 @@ async def test_guest_form_asks_for_the_email_and_signed_in_form_does_not() -> No
     signed_in = await form.required_slots([], CollectingDispatcher(), make_tracker(slots={"customer_id": "C-1001"}), {})
     assert guest == ["order_id", "order_email"]
     assert signed_in == []
+
+
+@pytest.mark.parametrize(("slot", "intent"), [("order_id", "order_status"), ("order_email", "order_status")])
+async def test_the_question_asked_again_in_its_form_is_asked_back_not_ignored(slot: str, intent: str) -> None:
+    """ "hvor er pakka mi?" again while the form waits for the number: the form asks again (it used to be
+    rejected, and the customer heard nothing)."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    tracker = make_tracker("hvor er pakka mi?", intent=intent, slots={"requested_slot": slot})
+    extract = getattr(ValidateOrderStatusForm(), f"extract_{slot}")
+    assert await extract(CollectingDispatcher(), tracker, {}) == {slot: None}
+    other = make_tracker("hvor er pakka mi?", intent="faq_shipping", slots={"requested_slot": slot})
+    assert await extract(CollectingDispatcher(), other, {}) == {}
