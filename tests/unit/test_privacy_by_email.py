@@ -35,9 +35,10 @@ from sqlalchemy import (
 
 from bot.services.privacy import erase_conversations
 from bot.store.conversations import Conversation, ConversationState, Message
-from bot.store.db import session_scope
+from bot.store.db import drop_schema, session_scope
 from bot.store.desk import AgentNote, Ticket
 from bot.store.models import HandoffRequest, Order, utcnow
+from bot.store.seed import seed_demo
 from tests.support import run_bot
 
 KARI = "C-1001"
@@ -180,6 +181,9 @@ class Chats:
 
 @pytest.fixture
 def chats(shop: str, tracker_url: str) -> Chats:
+    # Only this test's conversations: earlier tests in the run leave chats of Kari's of their own.
+    drop_schema(shop)
+    seed_demo(shop)
     made = Chats(
         ticket=conversation(None, "Kan dere sende meg svar på e-post?", ticket_email="Kari.Nordmann@Example.NO"),
         order_form=conversation(None, "hvor er ordren min?", "10231", KARI_EMAIL),
