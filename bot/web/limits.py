@@ -13,8 +13,10 @@ events are not counted, so a client that waits as told is served. Sockets are le
 holds one, renewed while it is open and released when it closes; a process that dies without releasing
 lets its leases lapse after LEASE_SECONDS.
 
-Addresses are kept only as a hash (the keys), never as they are. When Redis cannot be reached, the
-limits let everything through (and say so in the log): they are a brake, and customer service goes on.
+Addresses are kept only as a hash (the keys), never as they are. When Redis cannot be reached, each
+process counts in its own memory instead (a LocalLimiter), so an attacker who can't be counted centrally
+is still braked per process; the log says so once when Redis goes and once when it is back. While Redis
+is down it is tried again at most every REDIS_RETRY_SECONDS, so a message doesn't wait for a timeout.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 90.0  # a socket's lease lapses this long after its process last renewed it
 RENEW_SECONDS = 30.0
+REDIS_RETRY_SECONDS = 5.0  # while Redis is down, count locally this long before trying it again
+REDIS_TIMEOUT_SECONDS = 2.0  # connect and answer; a limit check must not hold a message up longer
 _PREFIX = "varde:limit:"
 
 
@@ -129,40 +133,71 @@ return 0
 
 
 class RedisLimiter:
+    """Counts in Redis; while Redis can't be reached, in this process's memory (the module's doc)."""
+
     def __init__(self, url: str) -> None:
-        self._client: redis.Redis = redis.from_url(url)
+        self._client: redis.Redis = redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+        )
         self._hit = self._client.register_script(_HIT)
         self._hold = self._client.register_script(_HOLD)
-        self._held: dict[str, set[str]] = {}  # this process's leases, renewed by _renew
+        self._held: dict[str, set[str]] = {}  # this process's leases in Redis, renewed by _renew
         self._renewer: asyncio.Task[None] | None = None
+        self._local = LocalLimiter()  # the fallback
+        self._down_until: float | None = None  # monotonic time before which Redis is not tried again
+
+    @property
+    def redis_down(self) -> bool:
+        return self._down_until is not None
+
+    def _use_redis(self) -> bool:
+        return self._down_until is None or time.monotonic() >= self._down_until
+
+    def _went_down(self, error: Exception) -> None:
+        if self._down_until is None:  # said once, not per message
+            log.warning("limits: Redis unavailable (%s); counting in this process until it is back", error)
+        self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
+
+    def _came_back(self) -> None:
+        if self._down_until is not None:
+            log.info("limits: Redis is back; counting there again")
+            self._down_until = None
 
     async def hit(self, key: str, limit: int, window: float) -> int | None:
-        try:
-            wait = float(await self._hit(keys=[_PREFIX + key], args=[time.time(), window, limit, new_lease()]))
-        except (RedisError, OSError) as error:
-            log.warning("limits: Redis unavailable (%s); letting a %s through", error, key.split(":")[0])
-            return None
-        return None if wait < 0 else _retry(wait)
+        if self._use_redis():
+            try:
+                wait = float(await self._hit(keys=[_PREFIX + key], args=[time.time(), window, limit, new_lease()]))
+            except (RedisError, OSError) as error:
+                self._went_down(error)
+            else:
+                self._came_back()
+                return None if wait < 0 else _retry(wait)
+        return await self._local.hit(key, limit, window)
 
     async def hold(self, key: str, lease: str, limit: int) -> int | None:
-        try:
-            taken = await self._hold(keys=[_PREFIX + key], args=[time.time(), LEASE_SECONDS, limit, lease])
-        except (RedisError, OSError) as error:
-            log.warning("limits: Redis unavailable (%s); letting a socket through", error)
-            return None
-        if not int(taken):
-            return _retry(RENEW_SECONDS)
-        self._held.setdefault(key, set()).add(lease)
-        if self._renewer is None:
-            self._renewer = asyncio.create_task(self._renew(), name="limits-renewer")
-        return None
+        if self._use_redis():
+            try:
+                taken = await self._hold(keys=[_PREFIX + key], args=[time.time(), LEASE_SECONDS, limit, lease])
+            except (RedisError, OSError) as error:
+                self._went_down(error)
+            else:
+                self._came_back()
+                if not int(taken):
+                    return _retry(RENEW_SECONDS)
+                self._held.setdefault(key, set()).add(lease)
+                if self._renewer is None:
+                    self._renewer = asyncio.create_task(self._renew(), name="limits-renewer")
+                return None
+        return await self._local.hold(key, lease, limit)
 
     async def release(self, key: str, lease: str) -> None:
+        await self._local.release(key, lease)  # a place taken while Redis was down
         held = self._held.get(key)
-        if held is not None:
-            held.discard(lease)
-            if not held:
-                del self._held[key]
+        if held is None or lease not in held:
+            return
+        held.discard(lease)
+        if not held:
+            del self._held[key]
         try:
             await self._client.zrem(_PREFIX + key, lease)
         except (RedisError, OSError) as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +15,8 @@ import pytest_asyncio
 import redis
 
 from bot.store.transcript import new_resume_secret, resume_secret_matches
-from bot.web.limits import LocalLimiter, RedisLimiter, limit_key
+from bot.web import limits
+from bot.web.limits import LocalLimiter, RedisLimiter, limit_key, make_limiter
 
 REDIS_URL = os.environ.get("BOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -74,13 +76,53 @@ async def test_two_processes_share_the_counts_in_redis() -> None:
         await two.close()
 
 
-async def test_redis_down_lets_everything_through() -> None:
-    limiter = RedisLimiter("redis://127.0.0.1:1/0")
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+async def test_redis_down_falls_back_to_limits_in_this_process(caplog: pytest.LogCaptureFixture) -> None:
+    """Attack: with Redis unreachable, the limits used to let everything through (a flood while Redis is down)."""
+    limiter = make_limiter(UNREACHABLE_REDIS)
+    assert isinstance(limiter, RedisLimiter)
+    key, sockets = fresh("message"), fresh("socket")
     try:
-        assert await limiter.hit(fresh("message"), 0, 60) is None
-        assert await limiter.hold(fresh("socket"), "a", 0) is None
+        with caplog.at_level(logging.INFO, logger="bot.web.limits"):
+            assert [await limiter.hit(key, 3, 60) for _ in range(3)] == [None, None, None]
+            assert (await limiter.hit(key, 3, 60) or 0) >= 1  # the fourth is refused here, as one process would
+            assert await limiter.hit(fresh("message"), 3, 60) is None  # another address has its own count
+            assert await limiter.hold(sockets, "a", 1) is None
+            assert (await limiter.hold(sockets, "b", 1) or 0) >= 1
+            await limiter.release(sockets, "a")
+            assert await limiter.hold(sockets, "b", 1) is None
+        assert limiter.redis_down
+        said = [record for record in caplog.records if "Redis unavailable" in record.getMessage()]
+        assert len(said) == 1, "the fallback is logged once, not per message"
     finally:
         await limiter.close()
+
+
+async def test_redis_back_counts_in_redis_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not redis_is_there():
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    monkeypatch.setattr(limits, "REDIS_RETRY_SECONDS", 0.0)
+    limiter, other = RedisLimiter(REDIS_URL), RedisLimiter(REDIS_URL)
+    key = fresh("message")
+    try:
+        real = limiter._hit
+        limiter._hit = _failing  # type: ignore[method-assign]
+        assert await limiter.hit(key, 2, 60) is None  # counted locally
+        assert limiter.redis_down
+        limiter._hit = real  # type: ignore[method-assign]
+        assert await limiter.hit(key, 2, 60) is None  # in Redis again
+        assert not limiter.redis_down
+        assert await other.hit(key, 2, 60) is None  # another process sees the Redis count (1 of 2)
+        assert (await other.hit(key, 2, 60) or 0) >= 1
+    finally:
+        await limiter.close()
+        await other.close()
+
+
+async def _failing(*args: object, **kwargs: object) -> str:
+    raise redis.ConnectionError("Redis went away")
 
 
 def test_the_address_is_kept_only_as_a_hash() -> None:
