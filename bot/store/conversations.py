@@ -28,6 +28,23 @@ class ConversationState(str, Enum):
         return self.value
 
 
+class TurnState(str, Enum):
+    """Where a customer's turn is: stored, claimed and at Rasa, or settled (answered, or told it failed).
+
+    received -> sent_to_rasa -> answered | failed; and received -> failed for a turn that is too old to
+    answer, or was covered by the system message of the failed turn before it. Every move is a
+    conditional UPDATE from the state before (bot/store/turns.py), so one turn is claimed once.
+    """
+
+    RECEIVED = "received"
+    SENT_TO_RASA = "sent_to_rasa"
+    ANSWERED = "answered"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 ROLES = ("customer", "bot", "agent", "system")
 
 
@@ -81,6 +98,9 @@ class Message(Base):
     # What NLU made of a customer turn; None while Rasa has not answered (or could not).
     intent: Mapped[str | None] = Column(String(100))
     confidence: Mapped[float | None] = Column(Float)
+    # A customer turn's TurnState and when it last moved; None for bot, agent and system messages.
+    turn_state: Mapped[str | None] = Column(String(16), index=True)
+    turn_state_at: Mapped[datetime | None] = Column(DateTime(timezone=True))
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     conversation: Mapped[Conversation] = relationship("Conversation", back_populates="messages")

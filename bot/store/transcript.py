@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.conversations import Conversation, ConversationState, Message
+from bot.store.conversations import Conversation, ConversationState, Message, TurnState
 from bot.store.models import as_utc, utcnow
 
 
@@ -296,7 +296,8 @@ def accept_customer_turn(
         return CustomerTurn("rate_limited", retry_after=max(1, math.ceil(60 - waited)))
     seq = _claim_seqs(session, conversation_id, 1)
     row = {"conversation_id": conversation_id, "seq": seq, "role": "customer", "text": text, "payload": payload,
-           "client_id": client_id, "language": language}  # fmt: skip
+           "client_id": client_id, "language": language, "turn_state": TurnState.RECEIVED.value,
+           "turn_state_at": now}  # fmt: skip
     try:
         [message] = _insert_messages(session, [row])
     except IntegrityError:

@@ -217,3 +217,26 @@ def test_conversations_from_before_resume_secrets_have_none(empty: str) -> None:
         assert session.get(Conversation, "old-guest").resume_secret_hash is None
         assert resume_conversation(session, "old-guest", None, None) is None
         assert resume_conversation(session, "old-guest", None, "anything") is None
+
+
+def test_customer_turns_from_before_turn_states_are_settled(empty: str) -> None:
+    """Revision 0003 gives every customer turn a state; the ones stored before it were handled by the gateway
+    of their day, so they are `answered` and no start-up ever sends them to Rasa again (issue 15)."""
+    assert migrate.upgrade(empty, "0002") == "0002"
+    with get_engine(empty).begin() as connection:
+        connection.execute(
+            text("INSERT INTO conversations (id, language, state, last_seq, created_at, updated_at) "
+                 "VALUES ('old', 'nb', 'bot', 2, :at, :at)"),
+            {"at": WHEN},
+        )  # fmt: skip
+        for seq, role in ((1, "customer"), (2, "bot")):
+            connection.execute(
+                text("INSERT INTO messages (conversation_id, seq, role, text, created_at) "
+                     "VALUES ('old', :seq, :role, 'hei', :at)"),
+                {"seq": seq, "role": role, "at": WHEN},
+            )  # fmt: skip
+    assert migrate.upgrade(empty) == migrate.head()
+    assert differences(empty) == []
+    with get_engine(empty).connect() as connection:
+        states = connection.execute(text("SELECT role, turn_state FROM messages ORDER BY seq")).all()
+    assert [tuple(row) for row in states] == [("customer", "answered"), ("bot", None)]
