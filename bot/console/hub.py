@@ -31,6 +31,12 @@ class Console(Protocol):
     def log_out(self) -> None: ...
 
 
+def logout_event(username: str) -> dict[str, Any]:
+    """The console topic's event that closes a user's open consoles in every gateway process (sent by a
+    log-out here, and by `python -m bot staff sign-out | password`, bot/console/staff_commands.py)."""
+    return {"kind": "logout", "username": username}
+
+
 class ConsoleHub:
     def __init__(self, broker: Broker) -> None:
         self._broker = broker
@@ -53,7 +59,7 @@ class ConsoleHub:
     def logged_out(self, username: str) -> None:
         """Close that agent's consoles everywhere: the session they belonged to is gone."""
         self._log_out(username)
-        self._broker.publish(CONSOLE, {"kind": "logout", "username": username})
+        self._broker.publish(CONSOLE, logout_event(username))
 
     def deliver_remote(self, event: dict[str, Any]) -> None:
         kind = event.get("kind")

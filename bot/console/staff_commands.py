@@ -35,6 +35,21 @@ def read_password() -> str:
     return first
 
 
+def close_open_consoles(username: str) -> str:
+    """Tell every gateway process to close this user's open console sockets now (the hub's "logout"
+    event, over the broker); what happened, for the operator. Without a broker the sockets close at
+    their next session check (bot/console/socket.py, every SESSION_CHECK_SECONDS)."""
+    from bot.console.hub import logout_event
+    from bot.console.socket import SESSION_CHECK_SECONDS
+    from bot.settings import get_settings
+    from bot.web.broker import CONSOLE, publish_from_outside
+
+    heard = publish_from_outside(get_settings().broker_url, CONSOLE, logout_event(username))
+    if heard:
+        return f"open consoles closed now ({heard} gateway process(es) told)"
+    return f"open consoles close within {SESSION_CHECK_SECONDS:.0f} s (no gateway heard it over BOT_BROKER_URL)"
+
+
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -59,11 +74,13 @@ def run(args: argparse.Namespace) -> int:
             with session_scope() as session:
                 set_password(session, args.username, password)
             print(f"new password for {args.username}; their console sessions have ended")
+            print(close_open_consoles(args.username))
         elif args.staff_command == "sign-out":
             with session_scope() as session:
                 if not sign_out_everywhere(session, args.username):
                     raise LookupError(f"no staff user {args.username!r}")
             print(f"every console session of {args.username} has ended")
+            print(close_open_consoles(args.username))
     except (ValueError, LookupError) as refused:
         print(f"refused: {refused}", file=sys.stderr)
         return 1

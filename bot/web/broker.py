@@ -140,6 +140,26 @@ class RedisBroker:
         await self._client.close()
 
 
+def publish_from_outside(url: str, topic: str, event: dict[str, Any], timeout: float = 2.0) -> int | None:
+    """Publish one event from a process that is no gateway (a `python -m bot ...` command), at once.
+
+    Returns how many gateway processes were listening (Redis counts the subscribers), or None when there
+    is no broker (BOT_BROKER_URL unset) or Redis can't be reached: then nobody heard it."""
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    import redis as sync_redis  # the command is synchronous; the gateway uses redis.asyncio
+
+    client = sync_redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        data = json.dumps({**event, "origin": f"command-{uuid.uuid4().hex}"})
+        return int(client.publish(_PREFIX + topic, data))
+    except (RedisError, OSError) as error:
+        log.warning("broker: could not publish on %s (%s)", topic, error)
+        return None
+    finally:
+        client.close()
+
+
 def make_broker(url: str) -> Broker:
     if not url:
         return LocalBroker()

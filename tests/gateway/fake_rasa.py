@@ -1,0 +1,95 @@
+"""A stand-in for Rasa on a local port, for the gateway's fast tests (no trained model, no Rasa).
+
+The real gateway talks to it over HTTP exactly as to Rasa's gateway channel (bot/rasa_channel.py): each
+turn is answered with one bot message that names the conversation and repeats the text, so a test can
+tell whose answer reached which socket. The Rasa stack's other endpoints answer as Rasa would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.settings import Settings
+from bot.web.rasa_client import GATEWAY_WEBHOOK
+from tests.gateway.conftest import SHOP_ORIGIN, Gateway, start_gateway, stop_gateway
+
+
+def answer_to(conversation_id: str, text: str) -> str:
+    """What the fake bot says to `text` in a conversation: whose turn it was is in the answer."""
+    return f"[{conversation_id}] du skrev: {text}"
+
+
+@dataclass
+class FakeRasa:
+    server: TestServer
+    turns: Counter[tuple[str, str]] = field(default_factory=Counter)  # (sender, text) -> times Rasa got it
+
+    @property
+    def rasa_url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+    @property
+    def actions_url(self) -> str:
+        return self.rasa_url  # /health asks it for /health: answered below
+
+
+def _app(fake: dict[str, FakeRasa]) -> web.Application:
+    async def webhook(request: web.Request) -> web.Response:
+        body: dict[str, Any] = await request.json()
+        sender, text = str(body.get("sender")), str(body.get("message"))
+        fake["it"].turns[(sender, text)] += 1
+        reply = {"recipient_id": sender, "text": answer_to(sender, text)}
+        return web.json_response({"messages": [reply], "intent": "greet", "confidence": 0.9, "language": "nb"})
+
+    async def events(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response({"model_id": "fake", "model_file": "fake.tar.gz"})
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_post(GATEWAY_WEBHOOK, webhook)
+    app.router.add_post("/conversations/{conversation_id}/tracker/events", events)
+    app.router.add_get("/status", status)
+    app.router.add_get("/health", health)
+    app.router.add_get("/", health)
+    return app
+
+
+@asynccontextmanager
+async def fake_rasa() -> AsyncIterator[FakeRasa]:
+    holder: dict[str, FakeRasa] = {}
+    server = TestServer(_app(holder), host="127.0.0.1")
+    await server.start_server()
+    holder["it"] = FakeRasa(server)
+    try:
+        yield holder["it"]
+    finally:
+        await server.close()
+
+
+@asynccontextmanager
+async def gateway_before(rasa: FakeRasa, settings: Settings, **changes: object) -> AsyncIterator[Gateway]:
+    """The real gateway (this run's database) in front of the fake Rasa."""
+    fields: dict[str, object] = {
+        "rasa_url": rasa.rasa_url,
+        "action_server_url": rasa.actions_url,
+        "allowed_origins": (SHOP_ORIGIN,),
+        "rasa_timeout": 5.0,
+    }
+    started = await start_gateway(dataclasses.replace(settings, **{**fields, **changes}))
+    try:
+        yield started
+    finally:
+        await stop_gateway(started)
