@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything Varde needs from the repository's own files: the venv from requirements.lock,
-# and Debian's chromium for the browser tests. Safe to run again: it skips what is already there.
+# Debian's chromium for the browser tests and haproxy for the scaled stack. Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,15 @@ if [ ! -x /usr/bin/chromium ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+# HAProxy, the load balancer of the scaled stack (`python -m bot up --rasa N`, tests/scale/, the benchmark).
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+  echo "==> installing Debian's haproxy for the scaled stack"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
   fi
 fi
 echo "==> installed"

@@ -1,0 +1,1 @@
+"""The scaled stack: several Rasa servers, action servers and gateways behind HAProxy (docs/deploy.md)."""
