@@ -3,6 +3,9 @@
 What each covers is in bot/services/privacy.py. Erasure and the time limit print what they removed,
 table by table, so the operator can answer the customer (and keep that answer as the record).
 
+Erasure also takes out of data/nlu every NLU example a trainer taught from those conversations, and says
+which models still know them until the next training (bot/training/unteaching.py).
+
 A request by e-mail (`--email`) finds the most: the signed-in customer with that address and every guest
 chat and ticket that carries it. `--customer` covers a signed-in customer's chats only, `--conversation`
 one conversation.
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.store.conversations import Conversation
     from bot.store.db import create_schema, session_scope
     from bot.store.models import utcnow
+    from bot.training.teaching import training_workspace
+    from bot.training.unteaching import erase_taught_examples
 
     settings = get_settings()
     create_schema()
@@ -78,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.privacy_command == "purge" and args.days < 1:
         print("refused: the time limit is at least one day", file=sys.stderr)
         return 1
+    unlearned = None
     with session_scope() as session:
         if args.privacy_command == "purge":
             ids = privacy.expired_conversations(session, utcnow() - timedelta(days=args.days))
@@ -89,10 +95,14 @@ def run(args: argparse.Namespace) -> int:
             _tell_about(matches)
         else:
             ids = [args.conversation] if session.get(Conversation, args.conversation) else []
+        if args.privacy_command == "erase":  # lines taught from them leave data/nlu, in this transaction
+            unlearned = erase_taught_examples(session, ids, training_workspace(settings))
         erased = privacy.erase_conversations(session, ids)
     erased.tracker_events = privacy.erase_tracker_events(settings.tracker_database_url, ids)
     rows = ", ".join(f"{table} {count}" for table, count in erased.rows.items()) or "nothing else"
     print(f"erased {erased.conversations} conversation(s): {rows}; Rasa tracker events {erased.tracker_events}")
+    if unlearned is not None:
+        print(unlearned.summary())
     return 0
 
 

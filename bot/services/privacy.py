@@ -13,6 +13,10 @@ slot of Rasa's tracker store. A conversation of another signed-in customer that 
 that customer's: it is reported, never included.
 
 The time limit leaves a conversation with an open ticket alone until the desk has answered it.
+
+NLU examples a trainer taught from the conversations' messages: erasure on request removes those lines
+from data/nlu (bot/training/unteaching.py, called by `python -m bot privacy erase` before
+erase_conversations); the time limit keeps the masked lines and drops only the record of where they came from.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy.orm import Session
 from bot.store.conversations import Conversation, ConversationState, InboxDecision, Message
 from bot.store.desk import AgentNote, Ticket
 from bot.store.models import Customer, HandoffRequest, LoyaltyAccount, Order, PointTransaction, ReturnRequest
+from bot.store.taught import TaughtExample
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +249,9 @@ def erase_conversations(session: Session, conversation_ids: list[str]) -> Erased
         return erased
     message_ids = select(Message.id).where(Message.conversation_id.in_(conversation_ids)).scalar_subquery()
     steps = [
+        # Which taught NLU lines came from these messages. Erasure on request takes the lines out of
+        # data/nlu first (bot/training/unteaching.py); the time limit keeps them, masked and now no one's.
+        ("taught_examples", delete(TaughtExample).where(TaughtExample.conversation_id.in_(conversation_ids))),
         ("inbox_decisions", delete(InboxDecision).where(InboxDecision.message_id.in_(message_ids))),
         ("messages", delete(Message).where(Message.conversation_id.in_(conversation_ids))),
         ("agent_notes", delete(AgentNote).where(AgentNote.conversation_id.in_(conversation_ids))),

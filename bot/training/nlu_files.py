@@ -298,3 +298,42 @@ def _verify(path: Path, intent: str, text: str, before: list[tuple[str, str]]) -
     except Exception:
         return False
     return sorted(after) == sorted([*before, (intent, text)])
+
+
+def remove_example(path: Path, intent: str, text: str) -> bool:
+    """Take one example out of its file (the line `- text` in the intent's `examples: |` block), leaving
+    every other byte as it was; False when it is not there (removed by hand, or never written). The file
+    must parse afterwards to exactly what it held before less that one example, or nothing changes."""
+    if not path.exists():
+        return False
+    with _locked(path.parent.parent):  # data/nlu, the folder add_example locks
+        original = _read_exactly(path)
+        lines = original.splitlines(keepends=True)
+        bare = [line.rstrip("\r\n") for line in lines]
+        start = _intent_line(bare, intent)
+        if start is None:
+            return False
+        block_indent = _indent(bare[start])
+        for index in range(start + 1, len(bare)):
+            line = bare[index]
+            if line.strip() and _indent(line) <= block_indent:
+                return False  # the next block: not in this intent's examples
+            if line.strip() == f"- {text}":
+                break
+        else:
+            return False
+        before = parse_examples(original)
+        if (intent, text) not in before:
+            return False
+        expected = list(before)
+        expected.remove((intent, text))
+        del lines[index]
+        _write_atomically(path, "".join(lines))
+        try:
+            after = load_examples(path)
+        except Exception:
+            after = None
+        if after is None or sorted(after) != sorted(expected):
+            _write_atomically(path, original)
+            raise ExampleRejected(f"Removing the example would not have kept {path.name} valid; nothing changed.")
+    return True

@@ -1,7 +1,8 @@
 """What a trainer does with an inbox group: see the live model's guesses, then teach an intent or ignore it.
 
 Shared by the trainer pages and `python -m bot inbox`. The example written is the masked text (no
-personal data ever reaches data/nlu), through nlu_files.add_example: one line, one file.
+personal data ever reaches data/nlu), through nlu_files.add_example: one line, one file. Every message
+of the group is recorded as a source of the line (bot/training/unteaching.py), for erasure.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.store.db import session_scope
 from bot.training.inbox import IGNORE, InboxGroup, find_group, record_decision
 from bot.training.nlu_files import AddedExample, ExampleRejected, add_example
 from bot.training.rasa_server import RasaServer, RasaServerError
+from bot.training.unteaching import record_sources
 from bot.training.workspace import Workspace
 
 log = logging.getLogger("bot.training")
@@ -71,6 +73,8 @@ def assign(
     added = None if decision == IGNORE else add_example(decision, group.language, group.text, workspace)
     with session_scope(workspace.database_url) as session:
         record_decision(session, group.message_ids, decision, trainer, added.text if added else None)
+        if added:  # where the line came from, so that erasing a source's conversation removes it
+            record_sources(session, added, workspace.root, group.message_ids, trainer)
     if added:
         log.info(
             "inbox: %s taught %s (%s) with %d message(s): %s line %d",
