@@ -10,8 +10,9 @@
   under /console must carry it (form field `csrf_token` or header `X-CSRF-Token`), or gets 403.
 - `console_guard` checks every request under /console (but the log-in page and the static files):
   no agent session is a redirect to the log-in page for a page, and 401 for anything else (a POST,
-  the socket). The trainer pages (/console/trainer...) are for role trainer only, everything else
-  for role agent only: the other role gets 403. A customer's widget has no staff session at all, so
+  the socket). The trainer pages (/console/trainer...) are for role trainer only, the insights
+  dashboard (/console/insights...) for roles lead and trainer, everything else for role agent only:
+  another role gets 403. A customer's widget has no staff session at all, so
   it can reach none of it.
 """
 
@@ -47,6 +48,7 @@ CONSOLE = "/console"
 LOGIN = "/console/login"
 STATIC = "/console/static/"
 TRAINER = "/console/trainer"  # the trainer pages (bot/console/trainer_views.py): role trainer only
+INSIGHTS = "/console/insights"  # the dashboard (bot/console/insights_views.py): roles lead and trainer
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -82,6 +84,16 @@ def setup_sessions(app: web.Application, settings: Settings) -> None:
 
 def is_trainer_path(path: str) -> bool:
     return path == TRAINER or path.startswith(TRAINER + "/")
+
+
+def allowed_roles(path: str) -> tuple[StaffRole, ...]:
+    """Who may open a console path: the trainer pages are the trainer's, the insights the lead's and the
+    trainer's, the rest (queue, conversations, tickets, the socket) the agent's."""
+    if is_trainer_path(path):
+        return (StaffRole.TRAINER,)
+    if path == INSIGHTS or path.startswith(INSIGHTS + "/"):
+        return (StaffRole.LEAD, StaffRole.TRAINER)
+    return (StaffRole.AGENT,)
 
 
 def is_console_path(path: str) -> bool:
@@ -173,9 +185,10 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
             if _wants_page(request):
                 raise web.HTTPSeeOther(LOGIN)
             raise web.HTTPUnauthorized(text="Log in to the console first.")
-        required = StaffRole.TRAINER if is_trainer_path(request.path) else StaffRole.AGENT
-        if agent.role != required:
-            raise web.HTTPForbidden(text=f"This part of the console is for {required}s.")
+        allowed = allowed_roles(request.path)
+        if agent.role not in allowed:
+            whom = " and ".join(f"{role}s" for role in allowed)
+            raise web.HTTPForbidden(text=f"This part of the console is for {whom}.")
         request[AGENT] = agent
     if request.method == "POST" and not await _csrf_ok(request, session):
         log.warning("console: %s %s refused, CSRF token missing or wrong", request.method, request.path)

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.console import views
 from bot.console.auth import CONSOLE, console_guard, console_headers, setup_sessions
 from bot.console.desk import Desk
+from bot.console.insights_views import add_insights_routes
 from bot.console.socket import console_socket
 from bot.console.trainer_views import add_trainer_routes
 from bot.settings import Settings
@@ -65,5 +66,6 @@ def console_app(settings: Settings) -> web.Application:
     router.add_get("/tickets/{ticket_id}", views.ticket)
     router.add_post("/tickets/{ticket_id}/done", views.ticket_done)
     add_trainer_routes(app, PREFIX)
+    add_insights_routes(app, PREFIX)
     router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     return app

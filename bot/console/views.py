@@ -28,7 +28,7 @@ from bot.web.keys import DATABASE, SETTINGS
 log = logging.getLogger(__name__)
 
 # Where each role lands after log-in; the trainer inbox (issue 5) adds its own page here.
-ROLE_HOME = {StaffRole.AGENT: "/console", StaffRole.TRAINER: "/console/trainer"}
+ROLE_HOME = {StaffRole.AGENT: "/console", StaffRole.TRAINER: "/console/trainer", StaffRole.LEAD: "/console/insights"}
 
 
 def _agent(request: web.Request) -> Agent:

@@ -12,7 +12,8 @@ from bot.store.models import Base, utcnow
 
 
 class StaffRole(str, Enum):
-    """What a staff user does in the console: answer chats (agent) or teach the bot (trainer).
+    """What a staff user does in the console: answer chats (agent), teach the bot (trainer), or watch how
+    the service is doing (lead: the insights dashboard, which trainers see too).
 
     A `str` enum like ConversationState: each member equals its stored value ("agent" == StaffRole.AGENT),
     so the `role` column and the console keep exactly the strings they always had.
@@ -20,6 +21,7 @@ class StaffRole(str, Enum):
 
     AGENT = "agent"
     TRAINER = "trainer"
+    LEAD = "lead"
 
     def __str__(self) -> str:
         return self.value

@@ -17,6 +17,7 @@ def test_demo_staff_are_seeded_with_hashed_passwords(shop: str) -> None:
         "agent.anne": ("Anne", "agent"),
         "agent.per": ("Per", "agent"),
         "trainer.tor": ("Tor", "trainer"),
+        "lead.liv": ("Liv", "lead"),
     }
     assert all(u.password_hash.startswith("$argon2id$") and "demo" not in u.password_hash for u in users.values())
 
@@ -34,8 +35,8 @@ def test_changed_passwords_survive_reseeding_and_clear_the_production_check(shop
     from bot.store.seed import seed_demo
 
     with session_scope() as session:
-        assert set(demo_passwords_in_use(session)) == {"agent.anne", "agent.per", "trainer.tor"}
-        for username in ("agent.anne", "agent.per", "trainer.tor"):
+        assert set(demo_passwords_in_use(session)) == {"agent.anne", "agent.per", "trainer.tor", "lead.liv"}
+        for username in ("agent.anne", "agent.per", "trainer.tor", "lead.liv"):
             set_password(session, username, f"a much longer secret for {username}")
         set_availability(session, "agent.anne", "available")
     seed_demo()
@@ -78,11 +79,12 @@ def test_a_new_password_ends_the_users_sessions_and_the_production_check_passes_
             user.password_hash, user.sessions_valid_after = hash_password(raw["password"]), None
     with session_scope() as session:
         with pytest.raises(
-            SettingsError, match=re.escape("agent.anne, agent.per, trainer.tor still have their demo password")
+            SettingsError,
+            match=re.escape("agent.anne, agent.per, trainer.tor, lead.liv still have their demo password"),
         ):
             refuse_demo_passwords(session)
         assert session.get(StaffUser, "agent.anne").sessions_valid_after is None
-        for username in ("agent.anne", "agent.per", "trainer.tor"):
+        for username in ("agent.anne", "agent.per", "trainer.tor", "lead.liv"):
             set_password(session, username, f"a much longer secret for {username}")
     with session_scope() as session:
         refuse_demo_passwords(session)  # no demo password left: no error

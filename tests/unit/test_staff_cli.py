@@ -67,9 +67,9 @@ def test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_change
     port = str(free_port())
     refused = bot(database, "gateway", "--port", port, env=PRODUCTION)
     assert refused.returncode == 2
-    assert "agent.anne, agent.per, trainer.tor still have their demo password" in refused.stderr
+    assert "agent.anne, agent.per, trainer.tor, lead.liv still have their demo password" in refused.stderr
     assert "Traceback" not in refused.stderr
-    for username in ("agent.anne", "agent.per", "trainer.tor"):
+    for username in ("agent.anne", "agent.per", "trainer.tor", "lead.liv"):
         assert bot(database, "staff", "password", username, stdin=f"{username} has a real password\n").returncode == 0
     environment = {**os.environ, "BOT_DATABASE_URL": database, **PRODUCTION}
     gateway = subprocess.Popen(
