@@ -116,6 +116,22 @@ class Settings:
     # How long Rasa may take over one turn before the customer is told something is wrong; the
     # protocol promises an answer within 10 s.
     rasa_timeout: float = field(default_factory=lambda: _env_float("BOT_RASA_TIMEOUT", 8.0))
+    # After BOT_RASA_TIMEOUT the customer is told it is taking longer, and the gateway keeps waiting this
+    # long in all for Rasa's answer, which it then delivers: by then Rasa's state has moved on (a ticket
+    # may exist). Past it the turn failed. Rasa's own calls to the action server can take minutes.
+    rasa_late_answer_seconds: float = field(default_factory=lambda: _env_float("BOT_RASA_LATE_ANSWER_SECONDS", 60.0))
+    # How long the gateway keeps a customer's message, or Rasa's replies, in memory while the database
+    # is down, retrying with backoff, before it tells the customer it failed (bot/web/retrying.py).
+    database_retry_seconds: float = field(default_factory=lambda: _env_float("BOT_DATABASE_RETRY_SECONDS", 60.0))
+    # A turn left unanswered by a gateway that stopped is sent to Rasa again at start-up when it is
+    # younger than this; an older one gets a plain "sorry, ask again": after five minutes the customer has
+    # likely moved on, and an answer out of the blue to a question they have stopped waiting for confuses.
+    turn_redrive_max_age_seconds: float = field(
+        default_factory=lambda: _env_float("BOT_TURN_REDRIVE_MAX_AGE_SECONDS", 300.0)
+    )
+    # On SIGTERM the gateway takes no new turns and finishes the ones in flight within this many seconds,
+    # then exits: under the supervisor's 20 s before SIGKILL (bot/processes.py).
+    shutdown_grace_seconds: float = field(default_factory=lambda: _env_float("BOT_SHUTDOWN_GRACE_SECONDS", 15.0))
     # Trainers: customer turns NLU understood with less confidence than this go to the inbox.
     inbox_low_confidence: float = field(default_factory=lambda: _env_float("BOT_INBOX_LOW_CONFIDENCE", 0.5))
     # Where trainers' examples and candidate models go (tests point it at a copy of the training files),

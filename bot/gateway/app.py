@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import weakref
 from collections.abc import AsyncIterator
 
@@ -45,12 +46,15 @@ from bot.web.keys import BROKER, DATABASE, HTTP, LIMITER, RASA, RELAY, SETTINGS,
 from bot.web.limits import make_limiter
 from bot.web.mount import mount
 from bot.web.rasa_client import RasaClient
+from bot.web.recovery import keep_sweeping
 from bot.web.relay import Relay
 
 log = logging.getLogger(__name__)
 
 # Below Sanic's 5 s keep-alive, so the gateway never reuses a connection Rasa is about to close.
 RASA_KEEPALIVE_SECONDS = 4.0
+# After the turns in flight finished and the sockets were closed: requests still running get this long.
+SHUTDOWN_SECONDS = 3.0
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -121,6 +125,27 @@ async def events_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def recovery_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Turns a stopped gateway left open: re-driven or closed now, and swept again while this one runs."""
+    sweeper = asyncio.create_task(keep_sweeping(app[DATABASE], app[RELAY], app[SETTINGS]), name="turn-recovery")
+    yield
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
+
+
+async def finish_turns(app: web.Application) -> None:
+    """On shutdown (SIGTERM; the listening socket is closed already): no new turns, and the ones in flight
+    finish within BOT_SHUTDOWN_GRACE_SECONDS. What is left stays open in the database for a start-up."""
+    relay, grace = app[RELAY], app[SETTINGS].shutdown_grace_seconds
+    relay.stop_taking()
+    if relay.in_flight():
+        log.info("stopping: waiting up to %.0f s for %d conversation(s) in flight", grace, relay.in_flight())
+    if not await relay.finish(grace):
+        log.warning("stopping: %d conversation(s) still in flight after %.0f s; left for a start-up to recover",
+                    relay.in_flight(), grace)  # fmt: skip
+
+
 async def close_sockets(app: web.Application) -> None:
     """On shutdown, let every widget know to reconnect (to this gateway's successor)."""
     for ws in list(app[SOCKETS]):
@@ -148,8 +173,10 @@ def init_app(settings: Settings | None = None) -> web.Application:
     trainer = Trainer(training_workspace(settings))
     app[TRAINER_KEY] = trainer
     log.info("trainer pages: training files in %s", trainer.workspace.root)
-    app.cleanup_ctx.extend([database_ctx, http_ctx, broker_ctx, limiter_ctx, hub_ctx, relay_ctx, desk_ctx, events_ctx])
-    app.on_shutdown.append(close_sockets)
+    app.cleanup_ctx.extend(
+        [database_ctx, http_ctx, broker_ctx, limiter_ctx, hub_ctx, relay_ctx, desk_ctx, events_ctx, recovery_ctx]
+    )
+    app.on_shutdown.extend([finish_turns, close_sockets])
     setup_routes(app)
     setup_middlewares(app)
     mount(app, CONSOLE_PREFIX, console_app(settings))
@@ -167,4 +194,30 @@ def run(port: int | None = None) -> None:
     log.info("gateway on http://%s:%d (Rasa %s, action server %s, %s); agent console at /console",
              settings.gateway_host, port, settings.rasa_url, settings.action_server_url,
              "broker " + settings.broker_url.split("@")[-1] if settings.broker_url else "one process")  # fmt: skip
-    web.run_app(init_app(settings), host=settings.gateway_host, port=port, print=None)
+    asyncio.run(serve(init_app(settings), settings.gateway_host, port))
+
+
+async def serve(app: web.Application, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then stop in order: stop listening; take no new turns while the open
+    sockets are still read (a message sent now closes its socket with "going away", and the widget sends it
+    again after reconnecting: to another gateway, or this one's successor); finish the turns in flight
+    within BOT_SHUTDOWN_GRACE_SECONDS; close the sockets; tear down.
+
+    Not web.run_app: its runner stops reading the sockets' frames as soon as it starts shutting down, so
+    a customer's message during the grace period would get no answer at all."""
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_SECONDS)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+        log.info("stopping: no new connections or turns")
+        await site.stop()
+        await finish_turns(app)
+        await close_sockets(app)
+    finally:
+        await runner.cleanup()

@@ -39,7 +39,6 @@ from bot.web.database import Database
 from bot.web.frames import error_frame
 from bot.web.keys import DATABASE, LIMITER, RELAY, SETTINGS, SOCKETS
 from bot.web.limits import Limiter, limit_key, new_lease
-from bot.web.rasa_turns import Turn
 from bot.web.relay import Relay
 from bot.web.sender import TranscriptSender
 from bot.web.texts import text
@@ -198,8 +197,9 @@ class WidgetConnection:
                 self.relay.typing(self.conversation_id, "customer", frame.on)
         except FrameError as refused:
             self._refuse(refused)
-        except SQLAlchemyError:
-            # Nothing was stored: the widget keeps the message as not sent, and may send it again.
+        except (SQLAlchemyError, OverflowError):
+            # Nothing was stored (nor held: bot/web/relay.py): the widget keeps the message as not sent, and
+            # may send it again.
             log.warning("conversation %s: database unavailable", self.conversation_id, exc_info=True)
             client_id = frame.client_id if isinstance(frame, CustomerMessage) else None
             self.push(error_frame("unavailable", text("unavailable", self.language), client_id))
@@ -305,8 +305,19 @@ class WidgetConnection:
         if wait is not None:
             raise FrameError("rate_limited", "over the per-address limit", message.client_id, retry_after=wait)
         self._typing = (False, 0.0)  # a sent message ends the typing; the next keystroke is news again
-        outcome = await self.relay.accept(
-            self.conversation_id, message.client_id, message.text, message.payload, self.language
+        if not self.relay.taking_turns:
+            # This gateway is stopping: nothing is stored here. The widget reconnects on "going away" (to
+            # another gateway, or to this one's successor) and sends the message again from its outbox.
+            log.info("conversation %s: stopping; socket closed so the message goes elsewhere", self.conversation_id)
+            await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"gateway restarting, reconnect")
+            return
+        metadata: dict[str, Any] = {"language": self.page_language or self.language}
+        if self.customer_token:
+            metadata["customer_token"] = self.customer_token
+        if self.settings.clock:
+            metadata["clock"] = self.settings.clock  # development and tests: the hours' "now"
+        outcome = await self.relay.receive(
+            self.conversation_id, message.client_id, message.text, message.payload, self.language, metadata, received
         )
         if outcome.outcome == "rate_limited":
             raise FrameError(
@@ -316,14 +327,13 @@ class WidgetConnection:
             # Stored and answered before; its echo and replies reach this socket by seq.
             log.info("conversation %s: resend of seq=%d ignored", self.conversation_id, outcome.message.seq)
             return
+        if outcome.outcome == "held":
+            # The database is down: the relay stores it (and it is echoed, and answered) once it is back;
+            # until then the widget shows it as still being sent.
+            log.info("conversation %s: message held until the database is back", self.conversation_id)
+            return
         assert outcome.message is not None
         log.info("conversation %s: customer turn seq=%d", self.conversation_id, outcome.message.seq)
-        metadata: dict[str, Any] = {"language": self.page_language or self.language}
-        if self.customer_token:
-            metadata["customer_token"] = self.customer_token
-        if self.settings.clock:
-            metadata["clock"] = self.settings.clock  # development and tests: the hours' "now"
-        self.relay.submit(Turn(outcome.message, metadata, received, outcome.context))
 
     # --- writing -------------------------------------------------------------------------------
     async def _send_loop(self) -> None:

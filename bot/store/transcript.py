@@ -64,7 +64,8 @@ class TurnContext:
 class CustomerTurn:
     """What became of a customer's message: stored now, stored before (a resend), or refused."""
 
-    outcome: Literal["accepted", "duplicate", "rate_limited"]
+    # held: the database is down; the gateway keeps the message and stores it when it is back (bot/web/relay.py)
+    outcome: Literal["accepted", "duplicate", "rate_limited", "held"]
     message: Message | None = None
     # Read in the same unit of work as the message was stored: one trip to the database less per turn.
     context: TurnContext | None = None
@@ -127,6 +128,11 @@ _CONVERSATION_LANGUAGE = (
         Conversation.language != bindparam("language"),
     )
     .values(language=bindparam("language"))
+)
+_ANSWERED = (
+    update(Message)
+    .where(Message.id == bindparam("message_id"))
+    .values(turn_state=TurnState.ANSWERED.value, turn_state_at=bindparam("now"))
 )
 _PLAIN = {"synchronize_session": False}
 
@@ -277,12 +283,15 @@ def accept_customer_turn(
     payload: str | None,
     language: str | None,
     per_minute: int,
+    claim: bool = False,
 ) -> CustomerTurn:
     """Store a customer's message once per client_id, within the conversation's rate limit; read the
     turn's context in the same unit of work.
 
     A resend is checked before the limit, so a widget that reconnects and resends is never refused.
-    The text is stored exactly as typed.
+    The text is stored exactly as typed, as a `received` turn; with `claim`, the caller takes it to Rasa
+    now with this context, and it is stored `sent_to_rasa` instead (one trip to the database less than
+    claiming it afterwards, bot/store/turns.py).
     """
     now = utcnow()
     since = now - timedelta(minutes=1)
@@ -296,8 +305,8 @@ def accept_customer_turn(
         return CustomerTurn("rate_limited", retry_after=max(1, math.ceil(60 - waited)))
     seq = _claim_seqs(session, conversation_id, 1)
     row = {"conversation_id": conversation_id, "seq": seq, "role": "customer", "text": text, "payload": payload,
-           "client_id": client_id, "language": language, "turn_state": TurnState.RECEIVED.value,
-           "turn_state_at": now}  # fmt: skip
+           "client_id": client_id, "language": language, "turn_state_at": now,
+           "turn_state": (TurnState.SENT_TO_RASA if claim else TurnState.RECEIVED).value}  # fmt: skip
     try:
         [message] = _insert_messages(session, [row])
     except IntegrityError:
@@ -332,8 +341,10 @@ def record_reply(
     conversation_id: str,
     new: list[NewMessage],
 ) -> list[Message]:
-    """A turn's answer in one transaction: what NLU made of the customer's message, and the bot's replies."""
+    """A turn's answer in one transaction: what NLU made of the customer's message, the bot's replies, and
+    the turn `answered` (also after a late answer, when the customer was told it was taking long)."""
     record_understanding(session, message_id, intent, confidence, language)
+    session.execute(_ANSWERED, {"message_id": message_id, "now": utcnow()}, execution_options=_PLAIN)
     return append_messages(session, conversation_id, new)
 
 

@@ -24,6 +24,7 @@ class Turn:
     metadata: dict[str, Any]  # for Rasa: customer_token, language (the page's guess)
     received: float = field(default_factory=time.monotonic)  # when the frame arrived, for the turn's timing
     context: TurnContext | None = None  # as read when the message was stored (see Relay.submit)
+    claimed: bool = False  # stored as sent_to_rasa by this gateway already; else claimed when taken
 
 
 async def ask_rasa(rasa: RasaClient, turn: Turn, earlier: list[AnsweredTurn], timeout: float) -> RasaReply:

@@ -5,9 +5,24 @@
 - Delivery: a write to the transcript and its broadcast happen under the conversation's lock, so this
   process hands messages to the sockets in seq order. Each socket still checks seqs itself
   (bot/web/sender.py), which covers writes by other processes.
-- Failure: Rasa down, slow, failing, or answering nothing (the action server is down) all give the
-  customer the same clear system message within the timeout (BOT_RASA_TIMEOUT); the customer's turn
-  stays stored, and turns queued behind a failed one are covered by the same message.
+- Turn states (bot/store/turns.py): a customer turn is stored `received` (or `sent_to_rasa` when this
+  gateway takes it to Rasa at once), claimed by a conditional UPDATE before Rasa is asked, so one turn is
+  answered once by one gateway, and settles `answered` (with the replies, in one transaction) or `failed`
+  (with the system message, in one transaction). Turns left open by a gateway that stopped are re-driven
+  or closed at start-up (bot/web/recovery.py).
+- Failure: Rasa down, failing, or answering nothing (the action server is down) give the customer the
+  clear system message at once; turns queued behind a failed one are covered by the same message (and
+  marked failed). Rasa slower than BOT_RASA_TIMEOUT: the customer is told it is taking longer, and the
+  gateway keeps waiting up to BOT_RASA_LATE_ANSWER_SECONDS, then delivers the late answer (Rasa's state
+  has moved on with it: a ticket may exist) or says it failed. The turns behind it wait, in order.
+- The database down: replies Rasa gave are kept in memory and stored with backoff for up to
+  BOT_DATABASE_RETRY_SECONDS before the customer is told anything failed; a customer's message that
+  arrives then is held here (in memory, in order per conversation, at most MAX_HELD_MESSAGES in the
+  process) and stored and answered when the database is back, the widget showing it as still sending.
+  Memory, not Redis: Redis is optional (one process runs without it), and a message held in a gateway
+  that dies with it is still in the widget's outbox, which sends it again on its next connection.
+- Stopping (SIGTERM): stop_taking() refuses new turns, finish() waits for the ones in flight and the held
+  messages for up to a grace period (bot/gateway/app.py).
 - People: a reply with the custom payload {"handoff": {"queued": true}} puts the conversation in the
   queue; while an agent has it, customer turns are stored and shown to the agent, never sent to Rasa
   (the decisions: bot/services/after_reply.py).
@@ -21,22 +36,26 @@ import asyncio
 import logging
 import time
 import weakref
-from dataclasses import replace
+from collections import deque
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import after_reply, assignment
 from bot.services.after_reply import Handoff, TicketTaken, TurnFor
 from bot.settings import Settings
-from bot.store import feedback, transcript
-from bot.store.conversations import ConversationState, Message
+from bot.store import feedback, transcript, turns
+from bot.store.conversations import ConversationState, Message, TurnState
 from bot.store.transcript import CustomerTurn, NewMessage
 from bot.web.broker import CONVERSATION, Broker, LocalBroker
 from bot.web.broker_events import conversation_event, read_conversation_event
 from bot.web.database import Database
 from bot.web.frames import error_frame, rating_request_frame, state_frame, typing_frame
 from bot.web.rasa_answers import read_answer
-from bot.web.rasa_client import RasaClient, RasaUnavailable
+from bot.web.rasa_client import RasaClient, RasaReply, RasaUnavailable
 from bot.web.rasa_turns import Turn, ask_rasa
+from bot.web.retrying import healable, retry_until, run_until_stored
 from bot.web.texts import text
 from bot.web.watchers import Item, Subscriber, Watchers
 from bot.web.work_queues import WorkQueues
@@ -44,6 +63,22 @@ from bot.web.work_queues import WorkQueues
 log = logging.getLogger(__name__)
 
 __all__ = ["DeskListener", "Relay", "Subscriber", "Turn"]
+
+# Customer messages this process keeps in memory while the database is down (about 2 kB each at most).
+MAX_HELD_MESSAGES = 1000
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A customer's message that could not be stored yet."""
+
+    client_id: str
+    text: str
+    payload: str | None
+    language: str | None
+    metadata: dict[str, Any]
+    received: float
+    until: float  # monotonic: given up (and the widget told) after this
 
 
 class DeskListener(Protocol):
@@ -74,7 +109,10 @@ class Relay:
         self._watchers = Watchers()
         # Locks live while someone holds or waits on them; idle conversations cost nothing.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._turns: WorkQueues[Turn] = WorkQueues(self._take_turn, self._turn_failed, _describe)
+        self._turns: WorkQueues[Turn] = WorkQueues(self._take_turn, self._turn_failed, _describe, self._skipped)
+        self._held: dict[str, deque[_Held]] = {}
+        self._holders: dict[str, asyncio.Task[None]] = {}
+        self.taking_turns = True  # False once the process is stopping (stop_taking)
 
     # --- who is watching ---------------------------------------------------------------------
     def subscribe(self, conversation_id: str, subscriber: Subscriber) -> None:
@@ -128,10 +166,106 @@ class Relay:
                 payload,
                 language,
                 self._settings.max_messages_per_minute,
+                not behind_another,  # taken at once: claimed as it is stored
             )
             if outcome.outcome == "accepted" and outcome.message is not None:
                 self._broadcast(conversation_id, [outcome.message])
         return replace(outcome, context=None) if behind_another else outcome
+
+    async def receive(
+        self,
+        conversation_id: str,
+        client_id: str,
+        text_: str,
+        payload: str | None,
+        language: str | None,
+        metadata: dict[str, Any],
+        received: float,
+    ) -> CustomerTurn:
+        """A customer's message: stored and on its way to Rasa, or held while the database is down.
+
+        Raises the database's error only when the message can't be held either (too many held)."""
+        if conversation_id in self._held:
+            # Messages of this conversation are held already: this one goes behind them, in order.
+            return self._hold(conversation_id, _Held(client_id, text_, payload, language, metadata, received, 0.0))
+        try:
+            outcome = await self.accept(conversation_id, client_id, text_, payload, language)
+        except SQLAlchemyError as error:
+            if not healable(error):
+                raise
+            log.warning("conversation %s: database unavailable; holding the customer's message", conversation_id)
+            return self._hold(conversation_id, _Held(client_id, text_, payload, language, metadata, received, 0.0))
+        self._take(outcome, metadata, received)
+        return outcome
+
+    def _take(self, outcome: CustomerTurn, metadata: dict[str, Any], received: float) -> None:
+        if outcome.outcome == "accepted" and outcome.message is not None:
+            claimed = outcome.message.turn_state == TurnState.SENT_TO_RASA
+            self.submit(Turn(outcome.message, metadata, received, outcome.context, claimed))
+
+    def _hold(self, conversation_id: str, held: _Held) -> CustomerTurn:
+        waiting = self._held.setdefault(conversation_id, deque())
+        if any(kept.client_id == held.client_id for kept in waiting):
+            return CustomerTurn("held")  # the widget sent it again; it is kept once
+        if sum(len(kept) for kept in self._held.values()) >= MAX_HELD_MESSAGES:
+            if not waiting:
+                del self._held[conversation_id]
+            raise OverflowError("too many messages held while the database is down")
+        waiting.append(replace(held, until=time.monotonic() + self._settings.database_retry_seconds))
+        if conversation_id not in self._holders:
+            self._holders[conversation_id] = asyncio.create_task(
+                self._store_held(conversation_id), name=f"held-{conversation_id}"
+            )
+        return CustomerTurn("held")
+
+    async def _store_held(self, conversation_id: str) -> None:
+        """Store a conversation's held messages in order once the database is back, and take them to Rasa."""
+        waiting = self._held[conversation_id]
+        try:
+            while waiting:
+                held = waiting[0]
+                try:
+                    outcome = await retry_until(
+                        held.until - time.monotonic(),
+                        lambda held=held: self.accept(  # type: ignore[misc]
+                            conversation_id, held.client_id, held.text, held.payload, held.language
+                        ),
+                        "a held customer message",
+                    )
+                except SQLAlchemyError:
+                    # Given up: each widget is told (its message shows as not sent, to send again later).
+                    log.warning("conversation %s: database still unavailable; %d held message(s) not sent",
+                                conversation_id, len(waiting))  # fmt: skip
+                    for kept in waiting:
+                        frame = error_frame("unavailable", text("unavailable", kept.language), kept.client_id)
+                        self._broadcast(conversation_id, [frame])
+                    waiting.clear()
+                    return
+                waiting.popleft()
+                log.info("conversation %s: held message stored (%s)", conversation_id, outcome.outcome)
+                if outcome.outcome == "rate_limited":
+                    message = text("rate_limited", held.language)
+                    frame = error_frame("rate_limited", message, held.client_id, outcome.retry_after)
+                    self._broadcast(conversation_id, [frame])
+                self._take(outcome, held.metadata, held.received)
+        finally:
+            self._held.pop(conversation_id, None)
+            self._holders.pop(conversation_id, None)
+
+    async def _store(self, conversation_id: str, work: Any, *args: Any) -> list[Message]:
+        """One unit of work that writes messages, and their broadcast, under the conversation's lock."""
+        async with self._lock(conversation_id):
+            messages = await self._db.run(work, *args)
+            self._broadcast(conversation_id, messages)
+        return messages
+
+    async def _store_until_stored(self, conversation_id: str, work: Any, *args: Any) -> list[Message]:
+        """_store, tried again while the database is down (the lock is not held between attempts)."""
+        return await retry_until(
+            self._settings.database_retry_seconds,
+            lambda: self._store(conversation_id, work, *args),
+            getattr(work, "__name__", "a write"),
+        )
 
     async def append(self, conversation_id: str, new: list[NewMessage]) -> list[Message]:
         """Store bot, agent or system turns and deliver them, in order."""
@@ -149,17 +283,40 @@ class Relay:
             turn = replace(turn, context=None)
         self._turns.submit(conversation_id, turn)
 
+    def redrive(self, turn: Turn) -> None:
+        """A turn a stopped gateway left `received` (bot/web/recovery.py): taken like a new one, claimed first."""
+        self.submit(replace(turn, context=None, claimed=False))
+
+    async def close_lost(self, conversation_id: str, message_ids: list[int], language: str) -> bool:
+        """Turns too old to answer now: failed, and the customer told once; False when another gateway did."""
+        told = NewMessage(role="system", text=text("turn_lost", language), language=language)
+        return bool(await self._store(conversation_id, turns.fail_and_tell, conversation_id, message_ids, told))
+
     def _turn_failed(self, conversation_id: str, turn: Turn) -> None:
+        # Not stored (the database is what failed, most likely): the turn stays open, and a later sweep
+        # (bot/web/recovery.py) stores the system message once the turn is abandoned.
         language = turn.metadata.get("language")
         self._broadcast(conversation_id, [error_frame("unavailable", text("unavailable", language))])
+
+    async def _skipped(self, conversation_id: str, skipped: list[Turn]) -> None:
+        """Turns behind a failed one: covered by its system message, and never re-driven."""
+        ids = [turn.message.id for turn in skipped]
+        await run_until_stored(self._db, self._settings.database_retry_seconds, turns.fail, ids)
 
     async def _take_turn(self, turn: Turn) -> bool:
         """Answer one customer turn; False when the customer got the system message instead."""
         message = turn.message
         conversation_id = message.conversation_id
+        within = self._settings.database_retry_seconds
+        if not turn.claimed and not await run_until_stored(self._db, within, turns.claim, message.id):
+            # Another gateway took it (start-up recovery, say), or it was settled: never answered twice.
+            log.info("conversation %s: turn seq=%d was taken elsewhere", conversation_id, message.seq)
+            return True
         # Every unit of work costs a worker-thread hop and a session (bench/, README): a turn taken as soon
         # as it was stored uses the context read with it.
-        context = turn.context or await self._db.run(transcript.turn_context, conversation_id, message.seq)
+        context = turn.context or await run_until_stored(
+            self._db, within, transcript.turn_context, conversation_id, message.seq
+        )
         if context is None:
             return True
         route = after_reply.turn_for(context.state)
@@ -167,6 +324,7 @@ class Relay:
             # A person has the conversation: the bot stays silent; the agent's console got the message
             # with everyone else watching the conversation.
             log.info("conversation %s: customer turn seq=%d is for the agent", conversation_id, message.seq)
+            await run_until_stored(self._db, within, turns.for_the_agent, message.id)
             return True
         if route is TurnFor.REOPENED_BOT and await self._db.run(assignment.reopen, conversation_id):
             # An agent closed it, and the customer writes again: the bot carries on.
@@ -184,9 +342,9 @@ class Relay:
         conversation_id = message.conversation_id
         asked = time.monotonic()
         try:
-            reply = await ask_rasa(self._rasa, turn, earlier, self._settings.rasa_timeout)
+            reply = await self._ask(turn, language, earlier)
         except RasaUnavailable as failure:
-            await self._tell_unavailable(conversation_id, language, failure, started, message.seq)
+            await self._tell_unavailable(turn, language, failure, started)
             return False
         if reply.frustration:
             log.info("conversation %s: seq=%d sounded frustrated (%s)", conversation_id, message.seq,
@@ -196,19 +354,20 @@ class Relay:
         if answer.empty:
             # How a down (or failing) action server looks from here: Rasa answers, but says nothing. NLU
             # ran all the same: keep what it understood.
-            await self._db.run(
-                transcript.record_understanding, message.id, reply.intent, reply.confidence, reply.language
-            )
-            await self._tell_unavailable(conversation_id, language, RasaUnavailable("no reply"), started, message.seq)
+            await run_until_stored(
+                self._db, self._settings.database_retry_seconds, transcript.record_understanding, message.id,
+                reply.intent, reply.confidence, reply.language,
+            )  # fmt: skip
+            await self._tell_unavailable(turn, language, RasaUnavailable("no reply"), started)
             return False
         rasa_seconds = time.monotonic() - asked
-        # One unit of work for the understanding and the replies: each commit waits for the disk.
-        async with self._lock(conversation_id):
-            stored = await self._db.run(
-                transcript.record_reply, message.id, reply.intent, reply.confidence, reply.language, conversation_id,
-                answer.bot_messages(language),
-            )  # fmt: skip
-            self._broadcast(conversation_id, stored)
+        # One unit of work for the understanding, the replies and the turn's state: each commit waits for the
+        # disk. Rasa has answered, so its state moved on: the replies are kept and stored once the database
+        # takes them, before anything else is said.
+        stored = await self._store_until_stored(
+            conversation_id, transcript.record_reply, message.id, reply.intent, reply.confidence, reply.language,
+            conversation_id, answer.bot_messages(language),
+        )  # fmt: skip
         for payload in answer.custom:
             await self._act_on(conversation_id, payload)
         why = after_reply.rating_question(reply.intent)
@@ -231,16 +390,45 @@ class Relay:
         )
         return True
 
-    async def _tell_unavailable(
-        self, conversation_id: str, language: str, failure: RasaUnavailable, started: float, seq: int
-    ) -> None:
-        await self.append(
-            conversation_id, [NewMessage(role="system", text=text("unavailable", language), language=language)]
+    async def _ask(self, turn: Turn, language: str, earlier: list[transcript.AnsweredTurn]) -> RasaReply:
+        """Rasa's reply; past BOT_RASA_TIMEOUT the customer is told it is taking longer, and the same request
+        goes on up to BOT_RASA_LATE_ANSWER_SECONDS (asking again could make Rasa handle the turn twice)."""
+        settings = self._settings
+        asking = asyncio.ensure_future(
+            ask_rasa(self._rasa, turn, earlier, max(settings.rasa_timeout, settings.rasa_late_answer_seconds))
+        )
+        try:
+            try:
+                return await asyncio.wait_for(asyncio.shield(asking), settings.rasa_timeout)
+            except asyncio.TimeoutError:
+                pass
+            message = turn.message
+            log.warning("conversation %s: Rasa slower than %.0f s over seq=%d; told the customer, still waiting",
+                        message.conversation_id, settings.rasa_timeout, message.seq)  # fmt: skip
+            await self._say_slow(message.conversation_id, language)
+            return await asking
+        finally:
+            if not asking.done():
+                asking.cancel()
+
+    async def _say_slow(self, conversation_id: str, language: str) -> None:
+        slow = NewMessage(role="system", text=text("slow", language), language=language)
+        try:
+            await self._store(conversation_id, transcript.append_messages, conversation_id, [slow])
+        except SQLAlchemyError:
+            # Nothing is lost by not storing this one: it is only said, and the answer is still awaited.
+            self._broadcast(conversation_id, [error_frame("unavailable", slow.text)])
+
+    async def _tell_unavailable(self, turn: Turn, language: str, failure: RasaUnavailable, started: float) -> None:
+        message = turn.message
+        told = NewMessage(role="system", text=text("unavailable", language), language=language)
+        await self._store_until_stored(
+            message.conversation_id, turns.fail_and_tell, message.conversation_id, [message.id], told
         )
         log.warning(
             "conversation %s: no answer to seq=%d from Rasa (%s) after %d ms; told the customer",
-            conversation_id,
-            seq,
+            message.conversation_id,
+            message.seq,
             failure.reason,
             (time.monotonic() - started) * 1000,
         )
@@ -271,7 +459,28 @@ class Relay:
         self._broadcast(conversation_id, [rating_request_frame(language)])
         return True
 
+    # --- stopping ---------------------------------------------------------------------------------
+    def stop_taking(self) -> None:
+        """No new turns from now on (the sockets send new messages elsewhere: bot/gateway/socket.py)."""
+        self.taking_turns = False
+
+    def in_flight(self) -> int:
+        """Conversations with a turn at Rasa or waiting, or with held messages."""
+        return self._turns.active() + len(self._holders)
+
+    async def finish(self, grace: float) -> bool:
+        """Wait up to `grace` seconds for the turns in flight and the held messages; whether all finished.
+        What is left is cancelled by close(), stays open in the database, and is recovered at a start-up."""
+        deadline = time.monotonic() + grace
+        while self.in_flight() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return not self.in_flight()
+
     async def close(self) -> None:
+        holders = list(self._holders.values())
+        for task in holders:
+            task.cancel()
+        await asyncio.gather(*holders, return_exceptions=True)
         await self._turns.close()
 
 

@@ -11,6 +11,20 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Jag har lite problem just nu. Försök igen, eller lämna ett meddelande till vårt team.",
         "da": "Jeg har lidt problemer lige nu. Prøv igen, eller skriv en besked til vores team.",
     },
+    # Rasa is slower than BOT_RASA_TIMEOUT: the answer is still coming (bot/web/relay.py).
+    "slow": {
+        "nb": "Dette tar litt lengre tid enn vanlig. Svaret kommer her så snart det er klart.",
+        "en": "This is taking a little longer than usual. The answer will appear here as soon as it's ready.",
+        "sv": "Det här tar lite längre tid än vanligt. Svaret kommer här så snart det är klart.",
+        "da": "Det her tager lidt længere tid end normalt. Svaret kommer her, så snart det er klar.",
+    },
+    # A turn a stopped gateway left unanswered, too old to answer now (bot/web/recovery.py).
+    "turn_lost": {
+        "nb": "Beklager, vi hadde tekniske problemer og fikk ikke svart på det du skrev. Spør gjerne igjen.",
+        "en": "Sorry, we had technical problems and couldn't answer what you wrote. Please ask again.",
+        "sv": "Förlåt, vi hade tekniska problem och kunde inte svara på det du skrev. Fråga gärna igen.",
+        "da": "Beklager, vi havde tekniske problemer og kunne ikke svare på det, du skrev. Spørg gerne igen.",
+    },
     "too_long": {
         "nb": "Meldingen er for lang. Kan du korte den ned til {limit} tegn?",
         "en": "That message is too long. Could you keep it under {limit} characters?",

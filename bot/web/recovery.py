@@ -1,0 +1,96 @@
+"""Turns nobody is working on any more, because the gateway that had them stopped or died: re-driven
+through Rasa, or closed with a plain word to the customer (issue 15).
+
+Runs when a gateway starts, and then every SWEEP_SECONDS, so a live gateway also picks up what a dead
+peer left. What is open (bot/store/turns.py, open_turns):
+
+- a `received` turn older than SETTLE_SECONDS (a live gateway claims its own within moments) in a
+  conversation with no turn at Rasa that someone may still be waiting on. Younger than
+  BOT_TURN_REDRIVE_MAX_AGE_SECONDS it goes to Rasa again, in seq order, through the relay's queue, which
+  claims it with a conditional UPDATE first: with several gateways sweeping at once, one answers it.
+  Older, it is marked failed and the customer is told once ("sorry, please ask again"), in the same
+  transaction, by whichever gateway moved it.
+- a `sent_to_rasa` turn claimed longer ago than any live gateway waits (Rasa's late answer, plus the
+  database retries before and after it): its gateway died while Rasa had it. Rasa may have handled it
+  (its state moved on), so it is never sent again: the customer is told, as for an old one.
+
+A re-driven turn goes without the customer's token (tokens are never stored): Rasa answers with what the
+conversation's tracker already knows of the customer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from itertools import groupby
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.settings import Settings
+from bot.store import turns
+from bot.store.conversations import TurnState
+from bot.store.models import utcnow
+from bot.web.database import Database
+from bot.web.rasa_turns import Turn
+from bot.web.relay import Relay
+
+log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 10.0
+SWEEP_SECONDS = 60.0
+ABANDON_MARGIN_SECONDS = 30.0
+
+
+def abandoned_after(settings: Settings) -> float:
+    """Seconds after its claim a `sent_to_rasa` turn has surely been given up by its gateway: the context
+    read and the replies' store (each retried for BOT_DATABASE_RETRY_SECONDS) around Rasa's late answer."""
+    return settings.rasa_late_answer_seconds + 2 * settings.database_retry_seconds + ABANDON_MARGIN_SECONDS
+
+
+async def sweep(db: Database, relay: Relay, settings: Settings) -> tuple[int, int]:
+    """One pass: (turns re-driven, conversations told their turn was lost)."""
+    now = utcnow()
+    found = await db.run(
+        turns.open_turns,
+        now - timedelta(seconds=SETTLE_SECONDS),
+        now - timedelta(seconds=abandoned_after(settings)),
+    )
+    redriven = told = 0
+    for conversation_id, group in groupby(found, key=lambda turn: turn.message.conversation_id):
+        lost, again = [], []
+        for turn in group:
+            too_old = turns.age(turn, now).total_seconds() > settings.turn_redrive_max_age_seconds
+            (lost if turn.message.turn_state == TurnState.SENT_TO_RASA or too_old else again).append(turn)
+        if lost:
+            # Told first, so the "sorry" comes before the answers to what the customer wrote after it.
+            language = lost[-1].message.language or lost[-1].conversation_language
+            if await relay.close_lost(conversation_id, [turn.message.id for turn in lost], language):
+                told += 1
+        for turn in again:
+            relay.redrive(Turn(turn.message, _metadata(turn, settings), time.monotonic()))
+            redriven += 1
+    if found:
+        log.info("recovery: %d open turn(s); %d sent to Rasa again, %d conversation(s) told", len(found),
+                 redriven, told)  # fmt: skip
+    return redriven, told
+
+
+def _metadata(turn: turns.OpenTurn, settings: Settings) -> dict[str, object]:
+    metadata: dict[str, object] = {"language": turn.message.language or turn.conversation_language}
+    if settings.clock:
+        metadata["clock"] = settings.clock
+    return metadata
+
+
+async def keep_sweeping(db: Database, relay: Relay, settings: Settings, every: float = SWEEP_SECONDS) -> None:
+    """At start-up, then every `every` seconds while the gateway takes turns."""
+    while relay.taking_turns:
+        try:
+            await sweep(db, relay, settings)
+        except SQLAlchemyError as error:
+            log.warning("recovery: database unavailable (%s); trying again in %.0f s", type(error).__name__, every)
+        except Exception:
+            log.exception("recovery: sweep failed")
+        await asyncio.sleep(every)

@@ -1,0 +1,388 @@
+"""Issue 15: every customer turn has a state, and none is left without an answer or an honest word.
+
+The four ways a message used to end with no answer, and SIGTERM:
+- turns a stopped gateway left are re-driven (or, too old, closed with a plain sorry) at start-up, once,
+  with two gateways starting together on SQLite and on PostgreSQL;
+- Rasa's late answer (after BOT_RASA_TIMEOUT) is delivered and stored, after a "taking longer";
+- Rasa's replies are stored once the database is back, never replaced by a failure message;
+- a message sent while the database is down is kept, stored and answered when it is back;
+- on SIGTERM the gateway finishes the turn in flight, sends new messages elsewhere, and exits.
+
+Fast tier: the real gateway (the app on a test server, or its own process for SIGTERM) on a database of
+the test's own, in front of a stand-in for Rasa that the test makes slow on purpose. The database fails
+through a switch on the gateway's Database (every unit of work raises what a lost server raises).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from bot.gateway import app as gateway_app
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.store import migrate
+from bot.store.conversations import Message
+from bot.store.db import get_engine, session_scope
+from bot.store.models import utcnow
+from bot.store.transcript import accept_customer_turn, open_conversation
+from bot.web.database import Database
+from bot.web.rasa_client import GATEWAY_WEBHOOK
+from bot.web.texts import TEXTS
+from tests.conftest import POSTGRES_URL
+from tests.gateway.conftest import SHOP_ORIGIN, start_gateway, stop_gateway
+from tests.gateway.widget_client import WidgetClient, messages
+from tests.support import free_port
+
+
+def answer_to(said: str) -> str:
+    return f"svar: {said}"
+
+
+@dataclass
+class StandIn:
+    """A stand-in for Rasa's gateway channel: answers each turn with `answer_to(text)`, after `delays[text]`."""
+
+    server: TestServer
+    calls: Counter[str] = field(default_factory=Counter)  # text -> times Rasa was asked
+    delays: dict[str, float] = field(default_factory=dict)
+    on_call: Callable[[str], None] | None = None  # told of each turn as it arrives
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+
+@asynccontextmanager
+async def stand_in() -> AsyncIterator[StandIn]:
+    holder: dict[str, StandIn] = {}
+
+    async def webhook(request: web.Request) -> web.Response:
+        body: dict[str, Any] = await request.json()
+        said = str(body.get("message"))
+        rasa = holder["it"]
+        rasa.calls[said] += 1
+        if rasa.on_call:
+            rasa.on_call(said)
+        await asyncio.sleep(rasa.delays.get(said, 0))
+        reply = {"recipient_id": body.get("sender"), "text": answer_to(said)}
+        return web.json_response({"messages": [reply], "intent": "greet", "confidence": 0.9, "language": "nb"})
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "model_id": "stand-in"})
+
+    app = web.Application()
+    app.router.add_post(GATEWAY_WEBHOOK, webhook)
+    for path in ("/", "/health", "/status"):
+        app.router.add_get(path, ok)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    holder["it"] = StandIn(server)
+    try:
+        yield holder["it"]
+    finally:
+        await server.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own, migrated; on PostgreSQL a new one, dropped afterwards."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shop.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    name = f"varde_turns_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+def settings_for(url: str, rasa: StandIn, **changes: object) -> Settings:
+    fields: dict[str, object] = {
+        "database_url": url,
+        "rasa_url": rasa.url,
+        "action_server_url": rasa.url,
+        "allowed_origins": (SHOP_ORIGIN,),
+        "rasa_timeout": 5.0,
+    }
+    return dataclasses.replace(get_settings(), **{**fields, **changes})
+
+
+def transcript(url: str, conversation_id: str) -> list[Message]:
+    with session_scope(url) as session:
+        query = session.query(Message).filter_by(conversation_id=conversation_id).order_by(Message.seq)
+        return list(query)
+
+
+def turn_states(url: str, conversation_id: str) -> list[str | None]:
+    return [message.turn_state for message in transcript(url, conversation_id) if message.role == "customer"]
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(check):
+        assert time.monotonic() < deadline, "not within the time"
+        await asyncio.sleep(0.1)
+
+
+def left_turn(url: str, said: str, age: timedelta) -> str:
+    """A conversation whose customer turn a gateway stored `age` ago and never answered (it stopped)."""
+    with session_scope(url) as session:
+        conversation = open_conversation(session, None, None, "en").conversation
+        turn = accept_customer_turn(session, conversation.id, str(uuid.uuid4()), said, None, "en", 20)
+        assert turn.message is not None
+        when = utcnow() - age
+        session.execute(
+            update(Message).where(Message.id == turn.message.id).values(created_at=when, turn_state_at=when)
+        )
+        return conversation.id
+
+
+# --- a gateway stopped with turns received and not answered ------------------------------------------------
+async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start_up(database_url: str) -> None:
+    young = left_turn(database_url, "where is my parcel?", timedelta(seconds=40))
+    old = left_turn(database_url, "hello?", timedelta(minutes=10))
+    assert turn_states(database_url, young) == turn_states(database_url, old) == ["received"]
+    async with stand_in() as rasa:
+        # Two gateways start together on one database: each sweeps at start-up, one claims each turn.
+        settings = settings_for(database_url, rasa)
+        gateways = await asyncio.gather(start_gateway(settings), start_gateway(settings))
+        try:
+            await eventually(
+                lambda: (
+                    turn_states(database_url, young) == ["answered"] and turn_states(database_url, old) == ["failed"]
+                )
+            )
+            await asyncio.sleep(0.5)  # a second answer or a second sorry would be here by now
+        finally:
+            await asyncio.gather(*(stop_gateway(gateway) for gateway in gateways))
+    assert rasa.calls == Counter({"where is my parcel?": 1})  # the old turn never went to Rasa
+    answered = transcript(database_url, young)
+    assert [(m.role, m.text) for m in answered] == [
+        ("customer", "where is my parcel?"),
+        ("bot", answer_to("where is my parcel?")),
+    ]
+    closed = transcript(database_url, old)
+    assert [(m.role, m.text) for m in closed] == [("customer", "hello?"), ("system", TEXTS["turn_lost"]["en"])]
+
+
+# --- Rasa answers after the gateway's timeout -----------------------------------------------------------
+async def test_a_late_answer_is_delivered_and_stored_after_a_taking_longer(sqlite_url: str) -> None:
+    async with stand_in() as rasa:
+        rasa.delays["open a ticket for me"] = 2.5
+        settings = settings_for(sqlite_url, rasa, rasa_timeout=1.0, rasa_late_answer_seconds=10.0)
+        gateway = await start_gateway(settings)
+        try:
+            widget = await gateway.widget()
+            await widget.hello(language="en")
+            await widget.say("open a ticket for me")
+            frames = await widget.until(lambda f: f["type"] == "message" and f["role"] == "bot", timeout=10)
+            said = [(f["role"], f["text"]) for f in messages(frames)]
+            assert said == [
+                ("customer", "open a ticket for me"),
+                ("system", TEXTS["slow"]["en"]),  # at the timeout, not a failure: the answer still comes
+                ("bot", answer_to("open a ticket for me")),
+            ], said
+            assert not [f for f in frames if f["type"] == "error"]
+            # The conversation goes on in order.
+            assert answer_to("thanks") in [f["text"] for f in messages(await widget.turn("thanks"), "bot")]
+            await widget.close()
+        finally:
+            await stop_gateway(gateway)
+    stored = transcript(sqlite_url, widget.conversation_id)
+    assert [m.role for m in stored] == ["customer", "system", "bot", "customer", "bot"]
+    assert turn_states(sqlite_url, widget.conversation_id) == ["answered", "answered"]
+    assert rasa.calls == Counter({"open a ticket for me": 1, "thanks": 1})
+
+
+# --- the database fails -----------------------------------------------------------------------------------
+@pytest.fixture
+def database_switch(monkeypatch: pytest.MonkeyPatch) -> type[Database]:
+    """The gateway's Database with a switch: while `down`, every unit of work fails as a lost server makes it."""
+
+    class Switched(Database):
+        down = False
+
+        async def run(self, work: Any, *args: Any, **kwargs: Any) -> Any:
+            if Switched.down:
+                raise OperationalError("(unit of work)", {}, ConnectionError("server closed the connection"))
+            return await super().run(work, *args, **kwargs)
+
+    monkeypatch.setattr(gateway_app, "Database", Switched)
+    return Switched
+
+
+async def test_replies_rasa_gave_are_stored_and_shown_once_the_database_is_back(
+    sqlite_url: str, database_switch: type[Database]
+) -> None:
+    loop = asyncio.get_running_loop()
+
+    def database_fails_while_rasa_answers(said: str) -> None:
+        database_switch.down = True  # type: ignore[attr-defined]
+        loop.call_later(2.0, setattr, database_switch, "down", False)
+
+    async with stand_in() as rasa:
+        rasa.on_call = database_fails_while_rasa_answers
+        gateway = await start_gateway(settings_for(sqlite_url, rasa))
+        try:
+            widget = await gateway.widget()
+            await widget.hello(language="en")
+            started = time.monotonic()
+            frames = await widget.turn("cancel my order 10234", timeout=15)
+            waited = time.monotonic() - started
+            await widget.close()
+        finally:
+            await stop_gateway(gateway)
+    said = [(f["role"], f["text"]) for f in messages(frames)]
+    assert said == [("customer", "cancel my order 10234"), ("bot", answer_to("cancel my order 10234"))], said
+    assert not [f for f in frames if f["type"] == "error"]  # never told it failed: it did not
+    assert waited >= 2.0
+    assert [m.role for m in transcript(sqlite_url, widget.conversation_id)] == ["customer", "bot"]
+    assert turn_states(sqlite_url, widget.conversation_id) == ["answered"]
+    assert rasa.calls == Counter({"cancel my order 10234": 1})
+
+
+async def test_a_message_sent_while_the_database_is_down_is_stored_and_answered_when_it_is_back(
+    sqlite_url: str, database_switch: type[Database]
+) -> None:
+    async with stand_in() as rasa:
+        gateway = await start_gateway(settings_for(sqlite_url, rasa))
+        try:
+            widget = await gateway.widget()
+            await widget.hello(language="en")
+            database_switch.down = True  # type: ignore[attr-defined]
+            client_id = await widget.say("what are your opening hours?")
+            held = await widget.quiet_for(1.5)
+            assert not [f for f in held if f["type"] == "error"], held  # the widget keeps it as sending
+            await widget.say("what are your opening hours?", client_id=client_id)  # a resend after a reconnect
+            await asyncio.sleep(0.3)
+            database_switch.down = False  # type: ignore[attr-defined]
+            frames = held + await widget.until(lambda f: f["type"] == "message" and f["role"] == "bot", timeout=15)
+            frames += await widget.quiet_for(0.5)
+            await widget.close()
+        finally:
+            await stop_gateway(gateway)
+    said = [(f["role"], f.get("client_id")) for f in messages(frames)]
+    assert said == [("customer", client_id), ("bot", None)], said
+    assert not [f for f in frames if f["type"] == "error"]
+    assert [m.role for m in transcript(sqlite_url, widget.conversation_id)] == ["customer", "bot"]
+    assert turn_states(sqlite_url, widget.conversation_id) == ["answered"]
+    assert rasa.calls == Counter({"what are your opening hours?": 1})
+
+
+# --- SIGTERM --------------------------------------------------------------------------------------------
+@asynccontextmanager
+async def gateway_process(url: str, rasa: StandIn, tmp_path: Path) -> AsyncIterator[tuple[subprocess.Popen, str]]:
+    """`python -m bot gateway`, its own process, on the test's database and the stand-in Rasa."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "BOT_DATABASE_URL": url,
+        "BOT_RASA_URL": rasa.url,
+        "BOT_ACTION_SERVER_URL": rasa.url,
+        "BOT_ALLOWED_ORIGINS": SHOP_ORIGIN,
+        "BOT_GATEWAY_PORT": str(port),
+        "BOT_SHUTDOWN_GRACE_SECONDS": "10",
+        "BOT_TRAINING_WARM_RUNNER": "0",
+    }
+    log = (tmp_path / "gateway.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "gateway"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, (tmp_path / "gateway.log").read_text()[-3000:]
+                with suppress(aiohttp.ClientError):
+                    async with http.get(base + "/health"):
+                        break
+                assert time.monotonic() < deadline, "the gateway did not start"
+                await asyncio.sleep(0.2)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        log.close()
+
+
+async def widget_at(http: aiohttp.ClientSession, base: str) -> WidgetClient:
+    widget = WidgetClient(await http.ws_connect(base + "/ws", headers={"Origin": SHOP_ORIGIN}))
+    await widget.hello(language="en")
+    return widget
+
+
+async def closed_with(widget: WidgetClient, timeout: float = 15) -> tuple[list[dict[str, Any]], int | None]:
+    """Frames up to the socket's close, and its close code."""
+    frames = []
+    while True:
+        try:
+            frames.append(await widget.next(timeout))
+        except ConnectionError:
+            return frames, widget.ws.close_code
+
+
+async def test_on_sigterm_the_gateway_finishes_the_turn_in_flight_and_sends_new_ones_elsewhere(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    async with stand_in() as rasa, aiohttp.ClientSession() as http:
+        rasa.delays["a slow question"] = 3.0
+        async with gateway_process(sqlite_url, rasa, tmp_path) as (process, base):
+            asking, newcomer = await widget_at(http, base), await widget_at(http, base)
+            await asking.say("a slow question")
+            await eventually(lambda: rasa.calls["a slow question"] == 1)
+            stopped = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.5)
+            await newcomer.say("a new question")  # while it stops: not taken, the widget goes elsewhere
+            new_frames, new_code = await closed_with(newcomer)
+            frames, code = await closed_with(asking)
+            exit_code = await asyncio.to_thread(process.wait, 20)
+            exit_seconds = time.monotonic() - stopped
+    assert [(f["role"], f["text"]) for f in messages(frames, "bot")] == [("bot", answer_to("a slow question"))]
+    assert code == new_code == aiohttp.WSCloseCode.GOING_AWAY  # the widget reconnects and resends its outbox
+    assert not messages(new_frames, "customer")  # not stored here: its resend goes to the next gateway
+    assert exit_code == 0 and exit_seconds < 10, (exit_code, exit_seconds)
+    assert rasa.calls == Counter({"a slow question": 1})
+    assert turn_states(sqlite_url, asking.conversation_id) == ["answered"]
+    assert transcript(sqlite_url, newcomer.conversation_id) == []
