@@ -146,6 +146,8 @@ class Settings:
     # Where gateway processes tell each other about conversations and the agents' queue: empty for one
     # process (in-process delivery), or a Redis URL such as redis://127.0.0.1:6379/0 for several.
     broker_url: str = field(default_factory=lambda: _env("BOT_BROKER_URL", ""))
+    # Prometheus scrapes /metrics with `Authorization: Bearer <this>`; empty: only from this machine itself.
+    metrics_token: str = field(default_factory=lambda: _env("BOT_METRICS_TOKEN", ""))
     # Development and tests only: the moment (ISO 8601 with offset) customer-service hours are judged
     # by, e.g. 2030-01-08T11:00:00+01:00. The gateway passes it with each turn; production refuses it.
     clock: str = field(default_factory=lambda: _env("BOT_CLOCK", ""))

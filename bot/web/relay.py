@@ -48,6 +48,7 @@ from bot.settings import Settings
 from bot.store import feedback, transcript, turns
 from bot.store.conversations import ConversationState, Message, TurnState
 from bot.store.transcript import CustomerTurn, NewMessage
+from bot.web import metrics
 from bot.web.broker import CONVERSATION, Broker, LocalBroker
 from bot.web.broker_events import conversation_event, read_conversation_event
 from bot.web.database import Database
@@ -375,6 +376,7 @@ class Relay:
             await self.ask_for_rating(conversation_id, why)
         # From the customer's frame to the replies handed to the sockets: Rasa's share and the gateway's.
         total = time.monotonic() - turn.received
+        metrics.turn_answered(rasa_seconds, total - rasa_seconds, reply.intent)
         log.info(
             "conversation %s: bot answered seq=%d with %d message(s) in %d ms (Rasa %d ms, gateway %d ms; "
             "intent=%s confidence=%s language=%s)",
@@ -421,6 +423,7 @@ class Relay:
 
     async def _tell_unavailable(self, turn: Turn, language: str, failure: RasaUnavailable, started: float) -> None:
         message = turn.message
+        metrics.turn_failed(failure.reason)
         told = NewMessage(role="system", text=text("unavailable", language), language=language)
         await self._store_until_stored(
             message.conversation_id, turns.fail_and_tell, message.conversation_id, [message.id], told
@@ -436,6 +439,8 @@ class Relay:
     async def _act_on(self, conversation_id: str, payload: dict[str, Any]) -> None:
         """Custom payloads are how actions tell the gateway something (bot/services/after_reply.py)."""
         for step in after_reply.read_payload(payload):
+            if isinstance(step, Handoff):
+                metrics.handed_over(step.reason, step.queue)
             if isinstance(step, Handoff) and not step.queue:
                 # No one can join: the bot offers to take a message (a ticket); nothing to queue.
                 log.info("conversation %s: handoff (%s) with no one to join", conversation_id, step.reason)
