@@ -148,6 +148,12 @@ class Settings:
     broker_url: str = field(default_factory=lambda: _env("BOT_BROKER_URL", ""))
     # Prometheus scrapes /metrics with `Authorization: Bearer <this>`; empty: only from this machine itself.
     metrics_token: str = field(default_factory=lambda: _env("BOT_METRICS_TOKEN", ""))
+    # The scaled stack (`python -m bot up --rasa N`): Rasa's event broker, RabbitMQ (amqp://user:password@host:port)
+    # and the queue its events go to. `make run` has none.
+    event_broker_url: str = field(
+        default_factory=lambda: _env("BOT_EVENT_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672")
+    )
+    event_queue: str = field(default_factory=lambda: _env("BOT_EVENT_QUEUE", "varde_events"))
     # Development and tests only: the moment (ISO 8601 with offset) customer-service hours are judged
     # by, e.g. 2030-01-08T11:00:00+01:00. The gateway passes it with each turn; production refuses it.
     clock: str = field(default_factory=lambda: _env("BOT_CLOCK", ""))

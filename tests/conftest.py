@@ -31,7 +31,7 @@ TEST_ACTIONS_PORT = int(os.environ.get("BOT_TEST_ACTIONS_PORT", "0")) or free_po
 
 
 # Folders whose tests train models or drive the whole service; `make test-fast` leaves them out.
-SLOW_FOLDERS = ("training", "browser", "bench", "server", "rasa")
+SLOW_FOLDERS = ("training", "browser", "bench", "server", "rasa", "scale")
 
 
 def _mark_slow(items: list[pytest.Item]) -> None:

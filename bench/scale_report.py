@@ -1,0 +1,90 @@
+"""Tables of the scaled runs (bench.scaled, bench.chaos), for README's Scale section and bench/results/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write(results: dict[str, Any], name: str, table: str) -> Path:
+    """bench/results/<name>.json and .md (the table)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    path.with_suffix(".md").write_text(table + "\n")
+    return path
+
+
+def _machine(results: dict[str, Any]) -> str:
+    machine = results.get("machine", {})
+    load = results.get("load_average_at_end")
+    return f"{machine.get('cpus', '?')} CPUs; load average at the end {load}; run took {results.get('seconds')} s"
+
+
+def throughput_table(results: dict[str, Any]) -> str:
+    plan = results["plan"]
+    lines = [
+        f"Answered messages per second, {plan['customers']} closed-loop widget customers through HAProxy, "
+        f"{plan['gateways']} gateways, {plan['action_servers']} action servers, {plan['seconds_per_level']:.0f} s "
+        f"per level, {plan['rounds']} round(s) taking turns ({_machine(results)}).",
+        "",
+        "| Rasa servers | answered msg/s | per round | vs one | p50 ms (per round) | p95 ms (per round) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for level, row in results["throughput"].items():
+        lines.append(
+            f"| {level} | {row['throughput_msg_s']} | {row['rounds_msg_s']} | {row['vs_one']}x | "
+            f"{row['p50_ms']} | {row['p95_ms']} |"
+        )
+    return "\n".join(lines)
+
+
+def chaos_table(results: dict[str, Any]) -> str:
+    chaos = results["chaos"]
+    audit = chaos["transcripts"]
+    lines = [
+        f"{chaos['customers']} customers for {chaos['seconds']:.0f} s ({chaos['turns']} messages, "
+        f"seed {chaos['seed']}; "
+        f"{_machine(results)}). p95 before any kill: {chaos['p95_ms_before_any_kill']} ms.",
+        "",
+        "| killed | at s | back after s | messages sent in the next 30 s | of them 'having trouble' | p95 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for event in chaos["events"]:
+        lines.append(
+            f"| {event['part']} | {event['at_s']} | {event['back_after_s']} | {event['turns_next_30_s']} | "
+            f"{event['trouble_next_30_s']} | {event['p95_ms_next_30_s']} |"
+        )
+    lines += [
+        "",
+        "| sent | answered | 'having trouble' | no answer | lost | duplicated | out of order | "
+        "from another conversation |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {audit['sent']} | {audit['answered']} | {audit['trouble']} | {audit['unanswered']} | {audit['lost']} | "
+        f"{audit['duplicated']} | {audit['out_of_order']} | {audit['foreign']} |",
+        "",
+        f"Reconnects {chaos['reconnects']}, messages sent again after a reconnect {chaos['resends']}.",
+    ]
+    if audit["problems"]:
+        lines += ["", "Problems:", *(f"- {problem}" for problem in audit["problems"])]
+    return "\n".join(lines)
+
+
+def length_table(results: dict[str, Any]) -> str:
+    length = results["length"]
+    every = length["restart_every"]
+    lines = [
+        f"Latency vs conversation length, {length['turns']} turns straight to Rasa's REST channel, two conversations "
+        f"taking turns ({_machine(results)}). p50 ms per 20 turns.",
+        "",
+        "| conversation | growth ms per 100 turns | p50 ms per 20 turns |",
+        "|---|---|---|",
+        f"| as today (one session) | {length['as_today']['growth_ms_per_100_turns']} | "
+        f"{length['as_today']['p50_ms_per_window']} |",
+        f"| a new session every {every} turns | {length['new_session_every']['growth_ms_per_100_turns']} | "
+        f"{length['new_session_every']['p50_ms_per_window']} |",
+    ]
+    return "\n".join(lines)

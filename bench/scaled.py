@@ -1,0 +1,170 @@
+"""`python -m bot bench --scale`: answered messages per second with 1, 2 (and 4) Rasa servers, side by side
+in one run, on the scaled stack (bot/scale/): 2 gateways and 2 action servers behind HAProxy, PostgreSQL,
+a Redis of the stack's own, RabbitMQ.
+
+Side by side: one stack with every Rasa server started; HAProxy's runtime API puts all but N of them in
+maintenance for each measurement, and the levels take turns over several rounds, so whatever else the
+machine does weighs on each level alike. Customers are closed-loop widgets through HAProxy's public port
+(bench.load.concurrent on the gateway path), each sending its next message once the last is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+
+from bench.clients import Endpoints
+from bench.load import concurrent
+from bench.machine import load_average, machine_info
+from bench.scripts import LONG_CONVERSATION
+from bot.scale.services import create_database, drop_database, drop_queue
+from bot.scale.stack import ScaledStack, Size
+from bot.settings import get_settings
+
+# Closed-loop benchmark customers send far faster than people and all come from 127.0.0.1 (bench/stack.py).
+BENCH_LIMITS = {
+    "BOT_MAX_MESSAGES_PER_MINUTE": "100000",
+    "BOT_MAX_NEW_CONVERSATIONS_PER_ADDRESS": "1000000",
+    "BOT_MAX_MESSAGES_PER_ADDRESS": "1000000",
+    "BOT_MAX_SOCKETS_PER_ADDRESS": "100000",
+    "BOT_MAX_HELLOS_PER_SOCKET": "100000",
+}
+
+
+@contextmanager
+def scaled_stack(size: Size, progress: Callable[[str], None]) -> Iterator[ScaledStack]:
+    """A scaled stack of the benchmark's own (database, Redis, event queue), removed afterwards."""
+    name = f"varde_bench_scale_{secrets.token_hex(4)}"
+    folder = Path(tempfile.mkdtemp(prefix="varde-scale-"))
+    progress(f"database {name}, migrated and seeded")
+    stack = ScaledStack(folder, create_database(name), size, event_queue=f"varde_events_{name}", extra_env=BENCH_LIMITS)
+    try:
+        progress(f"starting {', '.join(stack.names())} (logs in {folder}/logs)")
+        stack.start()
+        seconds = stack.wait_ready()
+        progress(f"ready after {seconds:.0f} s")
+        yield stack
+    finally:
+        stack.stop()
+        drop_database(name)
+        drop_queue(get_settings().event_broker_url, str(stack.event_queue))
+
+
+def endpoints(stack: ScaledStack) -> Endpoints:
+    public = stack.public_url
+    return Endpoints(
+        rest=f"{stack.rasa_url}/webhooks/rest/webhook",
+        channel=f"{stack.rasa_url}/webhooks/gateway/webhook",
+        gateway_ws=public.replace("http://", "ws://") + "/ws",
+        gateway_origin=public,
+        rasa_headers=stack.rasa_headers(),
+    )
+
+
+async def _throughput(
+    stack: ScaledStack, levels: tuple[int, ...], customers: int, seconds: float, rounds: int,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:  # fmt: skip
+    per_level: dict[int, list[dict[str, Any]]] = {level: [] for level in levels}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        progress("warming up every Rasa server (first turns are slow)")
+        stack.serve_with(stack.size.rasa)
+        await concurrent(http, endpoints(stack), "gateway", 2 * stack.size.rasa, 10, first=900)
+        first = 0
+        for round_number in range(rounds):
+            order = levels if round_number % 2 == 0 else tuple(reversed(levels))
+            for level in order:
+                stack.serve_with(level)
+                await asyncio.sleep(2.5)  # HAProxy applies it at once; let the previous turns drain
+                run = await concurrent(http, endpoints(stack), "gateway", customers, seconds, first=first)
+                first += customers
+                summary = run.summary()
+                per_level[level].append(summary)
+                progress(
+                    f"round {round_number + 1}: {level} Rasa: {summary.get('throughput_msg_s')} answered msg/s, "
+                    f"p50 {summary['latency'].get('p50_ms')} ms, delivery {summary['delivery']}"
+                )
+        stack.serve_with(stack.size.rasa)
+    result: dict[str, Any] = {}
+    for level, runs in per_level.items():
+        rates = [float(run.get("throughput_msg_s") or 0) for run in runs]
+        result[str(level)] = {
+            "throughput_msg_s": round(sum(rates) / len(rates), 2),
+            "rounds_msg_s": rates,
+            "p50_ms": [run["latency"].get("p50_ms") for run in runs],
+            "p95_ms": [run["latency"].get("p95_ms") for run in runs],
+            "delivery": [run["delivery"] for run in runs],
+        }
+    base = result[str(levels[0])]["throughput_msg_s"] or 1
+    for level in levels:
+        result[str(level)]["vs_one"] = round(result[str(level)]["throughput_msg_s"] / base, 2)
+    return result
+
+
+def throughput(short: bool, rasa_levels: tuple[int, ...], progress: Callable[[str], None]) -> dict[str, Any]:
+    customers, seconds, rounds = (20, 10.0, 1) if short else (40, 30.0, 2)
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "machine": machine_info(),
+        "plan": {"rasa_levels": rasa_levels, "customers": customers, "seconds_per_level": seconds, "rounds": rounds,
+                 "gateways": 2, "action_servers": 2},
+    }  # fmt: skip
+    with scaled_stack(Size(rasa=max(rasa_levels), gateways=2, actions=2), progress) as stack:
+        results["throughput"] = asyncio.run(_throughput(stack, rasa_levels, customers, seconds, rounds, progress))
+    results["seconds"] = round(time.monotonic() - started, 1)
+    results["load_average_at_end"] = load_average()
+    return results
+
+
+async def _length(stack: ScaledStack, turns: int, restart_every: int) -> dict[str, Any]:
+    """Two conversations of `turns` turns, taking turns, straight to Rasa's REST channel: one as today, one
+    whose session starts again (`/session_start`, untimed) every `restart_every` turns, which is what
+    session expiry does: Rasa's SQL tracker store then loads only the events since that start."""
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    texts = LONG_CONVERSATION.turns
+    senders = {"as_today": f"length-{secrets.token_hex(6)}", "new_session_every": f"length-{secrets.token_hex(6)}"}
+    latencies: dict[str, list[float]] = {name: [] for name in senders}
+    async with aiohttp.ClientSession() as http:
+
+        async def say(sender: str, text: str) -> float:
+            body = {"sender": sender, "message": text, "metadata": {"language": "nb"}}
+            started = time.monotonic()
+            async with http.post(url, json=body, timeout=aiohttp.ClientTimeout(total=60)) as response:
+                await response.read()
+            return time.monotonic() - started
+
+        for index in range(turns):
+            if index and index % restart_every == 0:
+                await say(senders["new_session_every"], "/session_start")
+            for name in sorted(senders, key=lambda n: (index + hash(n)) % 2):  # neither always goes first
+                latencies[name].append(await say(senders[name], texts[index % len(texts)]))
+    result: dict[str, Any] = {"turns": turns, "restart_every": restart_every}
+    for name, values in latencies.items():
+        ms = np.array(values) * 1000
+        result[name] = {
+            "growth_ms_per_100_turns": round(float(np.polyfit(np.arange(len(ms)), ms, 1)[0]) * 100, 1),
+            "p50_ms_per_window": [round(float(np.median(ms[i : i + 20])), 1) for i in range(0, len(ms), 20)],
+        }
+    return result
+
+
+def conversation_length(short: bool, progress: Callable[[str], None]) -> dict[str, Any]:
+    turns, restart_every = (60, 20) if short else (200, 50)
+    started = time.monotonic()
+    results: dict[str, Any] = {"machine": machine_info()}
+    with scaled_stack(Size(rasa=1, gateways=1, actions=1), progress) as stack:
+        progress(f"two conversations of {turns} turns; one starts a new session every {restart_every} turns")
+        results["length"] = asyncio.run(_length(stack, turns, restart_every))
+    results["seconds"] = round(time.monotonic() - started, 1)
+    results["load_average_at_end"] = load_average()
+    return results
