@@ -16,9 +16,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a temporary SQLite file (as shipped), or a temporary database on the local PostgreSQL",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/latest.json)")
+    parser.add_argument("--insights", action="store_true", help="the insights dashboard on a big PostgreSQL history")
+    parser.add_argument("--conversations", type=int, default=200_000, help="--insights: conversations over 90 days")
+    parser.add_argument("--regenerate", action="store_true", help="--insights: generate the history again")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.insights:
+        from bench.insights import run_insights, table
+        from bench.run import Progress
+
+        results = run_insights(args.conversations, args.regenerate, Progress())
+        print("\n" + table(results), flush=True)
+        return 0
     from bench import report
     from bench.run import Bench, Plan
 

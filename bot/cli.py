@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     seed = commands.add_parser("seed", help="load the demo shop (bot/fixtures/shop.yml) into the database")
     seed.add_argument("--if-stale", action="store_true", help="only when empty or seeded on another day")
+    seed.add_argument("--history", type=int, metavar="DAYS", help="and a generated history of DAYS days (insights)")
+    seed.add_argument("--conversations", type=int, default=None, help="--history: how many (default 60 a day)")
     training = commands.add_parser("train", help="train a model when the training data changed")
     training.add_argument("--force", action="store_true")
     rasa = commands.add_parser("rasa", help="start the Rasa server (localhost only, JWT-protected API)")
@@ -67,6 +69,14 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             log.info("demo database %s", "seeded" if ensure_seeded() else "already seeded today")
         else:
             log.info("seeded the demo shop: %s", seed_demo())
+        if args.history:
+            from bot.store.history import generate_history
+
+            def progress(done: int, total: int) -> None:
+                print(f"history: {done}/{total} conversations", flush=True)
+
+            counts = generate_history(days=args.history, conversations=args.conversations, progress=progress)
+            log.info("generated a %d-day history: %s", args.history, counts)
     elif args.command == "train":
         from bot.training.project_model import train
 

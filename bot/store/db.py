@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from bot.settings import get_settings
-from bot.store import conversations, desk, staff, taught  # noqa: F401  (their tables join Base.metadata)
+from bot.store import conversations, desk, insight_indexes, staff, taught  # noqa: F401  (their tables join Base.metadata)
 
 
 @lru_cache(maxsize=8)

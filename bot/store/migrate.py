@@ -46,7 +46,7 @@ class SchemaNotCurrent(SettingsError):
 
 def models_metadata() -> MetaData:
     """Every table the models declare (the modules that declare them are imported first)."""
-    from bot.store import conversations, desk, model_records, staff, taught  # noqa: F401
+    from bot.store import conversations, desk, insight_indexes, model_records, staff, taught  # noqa: F401
 
     return Base.metadata
 
