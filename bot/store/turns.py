@@ -70,6 +70,7 @@ class OpenTurn:
 
     message: Message
     conversation_language: str
+    customer_id: str | None  # the conversation's verified customer (bot/store/conversations.py); None: a guest
 
 
 def open_turns(session: Session, settled_before: datetime, abandoned_before: datetime) -> list[OpenTurn]:
@@ -88,12 +89,12 @@ def open_turns(session: Session, settled_before: datetime, abandoned_before: dat
     received = (Message.turn_state == TurnState.RECEIVED.value) & (Message.created_at < settled_before)
     abandoned = (Message.turn_state == TurnState.SENT_TO_RASA.value) & (Message.turn_state_at < abandoned_before)
     query = (
-        select(Message, Conversation.language)
+        select(Message, Conversation.language, Conversation.customer_id)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where((received & ~still_waited_on) | abandoned)
         .order_by(Message.conversation_id, Message.seq)
     )
-    return [OpenTurn(message, language) for message, language in session.execute(query)]
+    return [OpenTurn(*row) for row in session.execute(query)]
 
 
 def age(turn: OpenTurn, now: datetime | None = None) -> timedelta:

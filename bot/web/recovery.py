@@ -14,8 +14,10 @@ peer left. What is open (bot/store/turns.py, open_turns):
   database retries before and after it): its gateway died while Rasa had it. Rasa may have handled it
   (its state moved on), so it is never sent again: the customer is told, as for an old one.
 
-A re-driven turn goes without the customer's token (tokens are never stored): Rasa answers with what the
-conversation's tracker already knows of the customer.
+Tokens are never stored, so a signed-in customer's re-driven turn carries a token the gateway signs for
+REDRIVE_TOKEN_SECONDS, for the customer id the conversation holds: the one the gateway verified from
+the customer's own token when the conversation was opened or adopted. It asserts nothing the gateway did
+not check; without it Rasa would answer a signed-in customer as a guest.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from itertools import groupby
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.identity import sign_customer_token
 from bot.settings import Settings
 from bot.store import turns
 from bot.store.conversations import TurnState
@@ -41,6 +44,8 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 10.0
 SWEEP_SECONDS = 60.0
 ABANDON_MARGIN_SECONDS = 30.0
+# A re-driven turn's token for the conversation's verified customer: long enough for the turn, no longer.
+REDRIVE_TOKEN_SECONDS = 120
 
 
 def abandoned_after(settings: Settings) -> float:
@@ -79,6 +84,8 @@ async def sweep(db: Database, relay: Relay, settings: Settings) -> tuple[int, in
 
 def _metadata(turn: turns.OpenTurn, settings: Settings) -> dict[str, object]:
     metadata: dict[str, object] = {"language": turn.message.language or turn.conversation_language}
+    if turn.customer_id:
+        metadata["customer_token"] = sign_customer_token(turn.customer_id, REDRIVE_TOKEN_SECONDS)
     if settings.clock:
         metadata["clock"] = settings.clock
     return metadata

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.gateway import app as gateway_app
+from bot.identity import verify_customer_token
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.store import migrate
 from bot.store.conversations import Message
@@ -65,7 +66,9 @@ class StandIn:
 
     server: TestServer
     calls: Counter[str] = field(default_factory=Counter)  # text -> times Rasa was asked
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # text -> the metadata it came with
     delays: dict[str, float] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)  # texts answered with HTTP 500 (after their delay)
     on_call: Callable[[str], None] | None = None  # told of each turn as it arrives
 
     @property
@@ -82,9 +85,12 @@ async def stand_in() -> AsyncIterator[StandIn]:
         said = str(body.get("message"))
         rasa = holder["it"]
         rasa.calls[said] += 1
+        rasa.metadata[said] = body.get("metadata") or {}
         if rasa.on_call:
             rasa.on_call(said)
         await asyncio.sleep(rasa.delays.get(said, 0))
+        if said in rasa.failing:
+            return web.json_response({"error": "failing on purpose"}, status=500)
         reply = {"recipient_id": body.get("sender"), "text": answer_to(said)}
         return web.json_response({"messages": [reply], "intent": "greet", "confidence": 0.9, "language": "nb"})
 
@@ -162,10 +168,10 @@ async def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
         await asyncio.sleep(0.1)
 
 
-def left_turn(url: str, said: str, age: timedelta) -> str:
+def left_turn(url: str, said: str, age: timedelta, customer_id: str | None = None) -> str:
     """A conversation whose customer turn a gateway stored `age` ago and never answered (it stopped)."""
     with session_scope(url) as session:
-        conversation = open_conversation(session, None, None, "en").conversation
+        conversation = open_conversation(session, None, customer_id, "en").conversation
         turn = accept_customer_turn(session, conversation.id, str(uuid.uuid4()), said, None, "en", 20)
         assert turn.message is not None
         when = utcnow() - age
@@ -177,7 +183,7 @@ def left_turn(url: str, said: str, age: timedelta) -> str:
 
 # --- a gateway stopped with turns received and not answered ------------------------------------------------
 async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start_up(database_url: str) -> None:
-    young = left_turn(database_url, "where is my parcel?", timedelta(seconds=40))
+    young = left_turn(database_url, "where is my parcel?", timedelta(seconds=40), customer_id="C-1001")
     old = left_turn(database_url, "hello?", timedelta(minutes=10))
     assert turn_states(database_url, young) == turn_states(database_url, old) == ["received"]
     async with stand_in() as rasa:
@@ -194,6 +200,8 @@ async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start
         finally:
             await asyncio.gather(*(stop_gateway(gateway) for gateway in gateways))
     assert rasa.calls == Counter({"where is my parcel?": 1})  # the old turn never went to Rasa
+    # Signed in when it was sent: Rasa hears it from the same customer (tokens are never stored).
+    assert verify_customer_token(rasa.metadata["where is my parcel?"].get("customer_token")) == "C-1001"
     answered = transcript(database_url, young)
     assert [(m.role, m.text) for m in answered] == [
         ("customer", "where is my parcel?"),
@@ -201,6 +209,32 @@ async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start
     ]
     closed = transcript(database_url, old)
     assert [(m.role, m.text) for m in closed] == [("customer", "hello?"), ("system", TEXTS["turn_lost"]["en"])]
+
+
+async def test_turns_covered_by_a_failure_message_are_never_sent_to_rasa_again(sqlite_url: str) -> None:
+    """A turn that waited behind a failed one got the same system message: it is failed, not left open."""
+    async with stand_in() as rasa:
+        rasa.delays["first"], rasa.failing = 1.0, {"first"}
+        settings = settings_for(sqlite_url, rasa)
+        gateway = await start_gateway(settings)
+        try:
+            widget = await gateway.widget()
+            await widget.hello(language="en")
+            await widget.say("first")
+            await widget.say("second")  # waits behind "first"
+            await widget.until(lambda f: f["type"] == "message" and f["role"] == "system")
+            await widget.close()
+        finally:
+            await stop_gateway(gateway)
+        await eventually(lambda: turn_states(sqlite_url, widget.conversation_id) == ["failed", "failed"])
+        with session_scope(sqlite_url) as session:  # as if long ago: a start-up's sweep looks at it
+            session.execute(update(Message).values(created_at=utcnow() - timedelta(seconds=40)))
+        again = await start_gateway(settings)
+        await asyncio.sleep(1.0)
+        await stop_gateway(again)
+    assert rasa.calls == Counter({"first": 1})
+    roles = [m.role for m in transcript(sqlite_url, widget.conversation_id)]
+    assert roles == ["customer", "customer", "system"], roles
 
 
 # --- Rasa answers after the gateway's timeout -----------------------------------------------------------
