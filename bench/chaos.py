@@ -80,6 +80,12 @@ async def _chaos(
                 index += 1
                 await asyncio.sleep(rng.uniform(1.0, 3.0))  # a person reads and types
 
+        async def back(event: dict[str, Any]) -> None:
+            event["back_after_s"] = await _wait_ready(stack, event["part"])
+            progress(f"{event['part']} ready again after {event['back_after_s']} s")
+
+        waiting: list[asyncio.Task[None]] = []
+
         async def chaos_monkey() -> None:
             for at, target in _plan(duration, rng):
                 await asyncio.sleep(max(0.0, started + at - time.monotonic()))
@@ -91,13 +97,13 @@ async def _chaos(
                     await asyncio.sleep(1.0)  # a restart, not a crash loop
                 await asyncio.to_thread(stack.restart, name)
                 events.append({"part": name, "at_s": round(killed_at - started, 1), "killed_at": killed_at})
-                events[-1]["back_after_s"] = await _wait_ready(stack, name)
-                progress(f"{name} ready again after {events[-1]['back_after_s']} s")
+                waiting.append(asyncio.create_task(back(events[-1])))  # the next kill keeps its moment
 
         progress(f"{customers} customers for {duration:.0f} s; chaos seed {seed}")
         monkey = asyncio.create_task(chaos_monkey())
         await asyncio.gather(*(customer(person, n) for n, person in enumerate(people)))
         await monkey
+        await asyncio.gather(*waiting)
         progress("the customers are done; reading every transcript back")
         for person in people:
             await person.close()

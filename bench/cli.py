@@ -19,6 +19,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--insights", action="store_true", help="the insights dashboard on a big PostgreSQL history")
     parser.add_argument("--conversations", type=int, default=200_000, help="--insights: conversations over 90 days")
     parser.add_argument("--regenerate", action="store_true", help="--insights: generate the history again")
+    scaled = parser.add_argument_group(
+        "the scaled stack (bot/scale/: HAProxy, N gateways, Rasa servers, action servers)"
+    )
+    scaled.add_argument(
+        "--scale", action="store_true", help="answered msg/s with 1, 2 (and 4) Rasa servers side by side"
+    )
+    scaled.add_argument("--rasa-levels", default="1,2", help="--scale: Rasa servers per level (default 1,2; 1,2,4)")
+    scaled.add_argument("--chaos", action="store_true", help="kill a Rasa, an action server, a gateway, restart Redis")
+    scaled.add_argument("--length", action="store_true", help="latency vs conversation length, and with new sessions")
+    scaled.add_argument("--short", action="store_true", help="--scale/--chaos: the short form (CI), a minute or two")
+    scaled.add_argument("--seed", type=int, default=None, help="--chaos: the moments and parts killed")
+
+
+def run_scaled(args: argparse.Namespace) -> int:
+    from bench import scale_report
+    from bench.run import Progress
+
+    progress = Progress()
+    if args.scale:
+        from bench.scaled import throughput
+
+        levels = tuple(int(level) for level in args.rasa_levels.split(","))
+        results = throughput(args.short, levels, progress)
+        out = scale_report.write(
+            results, "scale-short" if args.short else "scale", scale_report.throughput_table(results)
+        )
+        print("\n" + scale_report.throughput_table(results) + f"\n\nfigures: {out}", flush=True)
+    if args.length:
+        from bench.scaled import conversation_length
+
+        results = conversation_length(args.short, progress)
+        out = scale_report.write(
+            results, "length-short" if args.short else "length", scale_report.length_table(results)
+        )
+        print("\n" + scale_report.length_table(results) + f"\n\nfigures: {out}", flush=True)
+    if args.chaos:
+        from bench.chaos import chaos, clean
+
+        results = chaos(args.short, progress, args.seed)
+        out = scale_report.write(results, "chaos-short" if args.short else "chaos", scale_report.chaos_table(results))
+        print("\n" + scale_report.chaos_table(results) + f"\n\nfigures: {out}", flush=True)
+        if not clean(results):
+            print("MESSAGES WERE LOST, DUPLICATED, OUT OF ORDER, FOREIGN OR UNANSWERED (see above)", file=sys.stderr)
+            return 1
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
         results = run_insights(args.conversations, args.regenerate, Progress())
         print("\n" + table(results), flush=True)
         return 0
+    if args.scale or args.chaos or args.length:
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+        return run_scaled(args)
     from bench import report
     from bench.run import Bench, Plan
 

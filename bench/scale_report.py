@@ -21,7 +21,10 @@ def write(results: dict[str, Any], name: str, table: str) -> Path:
 def _machine(results: dict[str, Any]) -> str:
     machine = results.get("machine", {})
     load = results.get("load_average_at_end")
-    return f"{machine.get('cpus', '?')} CPUs; load average at the end {load}; run took {results.get('seconds')} s"
+    return (
+        f"{machine.get('cores', '?')} cores; load average at the start {machine.get('load_average_at_start')}, "
+        f"at the end {load}; run took {results.get('seconds')} s"
+    )
 
 
 def throughput_table(results: dict[str, Any]) -> str:

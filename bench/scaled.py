@@ -86,7 +86,13 @@ async def _throughput(
             for level in order:
                 stack.serve_with(level)
                 await asyncio.sleep(2.5)  # HAProxy applies it at once; let the previous turns drain
-                run = await concurrent(http, endpoints(stack), "gateway", customers, seconds, first=first)
+                try:
+                    run = await concurrent(http, endpoints(stack), "gateway", customers, seconds, first=first)
+                except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError) as error:
+                    # A customer who could not connect ends this measurement; it is reported, the run goes on.
+                    progress(f"round {round_number + 1}: {level} Rasa failed: {type(error).__name__}: {error}")
+                    per_level[level].append({"error": repr(error), "latency": {}, "delivery": {}})
+                    continue
                 first += customers
                 summary = run.summary()
                 per_level[level].append(summary)

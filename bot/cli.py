@@ -29,7 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     actions.add_argument("--port", type=int, default=5055)
     gateway = commands.add_parser("gateway", help="start the gateway: widget socket, demo page, health")
     gateway.add_argument("--port", type=int, default=None, help="default: BOT_GATEWAY_PORT (8000)")
-    commands.add_parser("up", help="run the action server, Rasa and the gateway together until Ctrl-C")
+    up = commands.add_parser("up", help="run the action server, Rasa and the gateway together until Ctrl-C")
+    # Any of these starts the scaled stack (bot/scale/): PostgreSQL, Redis, RabbitMQ and HAProxy in front.
+    up.add_argument("--rasa", type=int, default=0, help="Rasa servers (scaled stack)")
+    up.add_argument("--gateways", type=int, default=0, help="gateways behind HAProxy (scaled stack)")
+    up.add_argument("--actions", type=int, default=0, help="action servers (scaled stack)")
+    up.add_argument("--redis", default=None, help="scaled stack: this Redis URL instead of one of its own")
     # bench/ parses its own options (--quick, ...): nothing of it is imported unless it runs.
     commands.add_parser("bench", help="benchmark the real service on ports of its own (bench/)", add_help=False)
     commands.add_parser(
@@ -122,6 +127,11 @@ def _run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         from bench.nlu import main as nlu_bench_main
 
         return nlu_bench_main(extra)
+    elif args.command == "up" and (args.rasa or args.gateways or args.actions):
+        from bot.scale.command import run_scaled
+        from bot.scale.stack import Size
+
+        return run_scaled(Size(args.rasa or 1, args.gateways or 1, args.actions or 1), args.redis)
     elif args.command == "up":
         from bot.supervisor import run_all
 

@@ -22,7 +22,10 @@ from urllib.parse import urlsplit
 # A gateway answers /health with 503 when Rasa, the action server or the database is down: it still
 # takes sockets then (it tells customers plainly), so any answer keeps it in rotation, none takes it out.
 GATEWAY_ALIVE = r"^(200|503)$"
-CHECK = "check inter 1s fall 2 rise 1"  # out after two missed checks (~2 s), back after one
+# Out after two failed checks, back after one. A dead process refuses the connection at once (out in about
+# 4 s, and requests that could not connect go elsewhere at once); a busy one may answer a check late, so the
+# check waits up to 5 s: on a saturated machine 1 s took every Rasa server and gateway out of rotation.
+CHECK = "check inter 2s fall 2 rise 1"
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,13 @@ def event_broker_environment(event_broker_url: str) -> dict[str, str]:
 
 
 def _servers(name: str, ports: Sequence[int]) -> str:
-    return "\n".join(f"    server {name}{index + 1} 127.0.0.1:{port}" for index, port in enumerate(ports))
+    """Each server, and again as an unchecked backup: when every check fails at once (all busy, not all
+    dead), HAProxy still sends to all of them rather than refuse every customer (fail open)."""
+    checked = [f"    server {name}{index + 1} 127.0.0.1:{port}" for index, port in enumerate(ports)]
+    unchecked = [
+        f"    server {name}{index + 1}-open 127.0.0.1:{port} backup no-check" for index, port in enumerate(ports)
+    ]
+    return "\n".join(["    option allbackups", *checked, *unchecked])
 
 
 def haproxy_cfg(ports: Ports, public_host: str = "127.0.0.1", admin_socket: str | None = None) -> str:
@@ -104,6 +113,7 @@ defaults
     # An open chat socket is a tunnel: it lives as long as the customer keeps the page.
     timeout tunnel 1h
     timeout http-request 10s
+    timeout check 5s
     # A request that could not connect goes to another server (nothing was sent yet, so it is safe).
     retries 2
     option redispatch 1

@@ -128,6 +128,7 @@ class ScaledStack:
         for number in range(1, self.size.rasa + 1):
             state = "ready" if number <= rasa_servers else "maint"
             self.haproxy_command(f"set server rasa_servers/rasa{number} state {state}")
+            self.haproxy_command(f"set server rasa_servers/rasa{number}-open state {state}")  # its fail-open twin
 
     def rasa_headers(self) -> dict[str, str]:
         token = jwt.encode({"user": {"username": "scale", "role": "admin"}}, get_settings().rasa_jwt_secret, "HS256")
