@@ -168,8 +168,8 @@ def answer_about_orders(
             orders = own_orders(session, customer_id)
             if not orders:
                 dispatcher.utter_message(response=none_response)
-            for order in orders:
-                for response, values in replies(session, order, language):
+            for owned in orders:
+                for response, values in replies(session, owned, language):
                     dispatcher.utter_message(response=response, **values)
             return clear_order_slots()
         order = find_owned_order(session, order_id, customer_id, tracker.get_slot("order_email"))

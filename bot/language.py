@@ -207,7 +207,7 @@ def evidence_words(text: str) -> tuple[int, list[str]]:
     if not isinstance(text, str) or _BINARY.search(text[:_MAX_CHARS]):
         return 0, []
     text = _NOISE.sub(" ", text[:_MAX_CHARS])
-    count, evidence = 0, []
+    count, evidence = 0, list[str]()
     for match in _WORD.finditer(text):
         word = match.group()
         count += 1

@@ -154,7 +154,8 @@ class GatewayInput(RestInput):
             text = body.get("message")
             if not isinstance(sender_id, str) or not sender_id or not isinstance(text, str):
                 return response.json({"error": "sender and message are required strings"}, status=400)
-            sent = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+            given = body.get("metadata")
+            sent: dict[str, Any] = given if isinstance(given, dict) else {}
             # Ours, not the client's: what the customer's token vouches for is bound to this id.
             message_id = uuid.uuid4().hex
             metadata = dialogue_metadata(sender_id, message_id, sent)

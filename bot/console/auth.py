@@ -116,7 +116,8 @@ async def _csrf_ok(request: web.Request, session: aiohttp_session.Session) -> bo
         return False
     given = request.headers.get(CSRF_HEADER)
     if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        given = (await request.post()).get(CSRF_FIELD)
+        field = (await request.post()).get(CSRF_FIELD)
+        given = field if isinstance(field, str) else None
     return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 

@@ -35,4 +35,4 @@ def from_this_machine(request: web.Request) -> bool:
 def served_on_loopback(request: web.Request) -> bool:
     """The socket this request came in on is a loopback address (what the gateway is bound to, or part of it)."""
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    return bool(sockname) and is_loopback_host(str(sockname[0]))
+    return sockname is not None and is_loopback_host(str(sockname[0]))

@@ -31,4 +31,4 @@ async def security_headers(_request: web.Request, response: web.StreamResponse) 
 
 def setup_middlewares(app: web.Application) -> None:
     app.middlewares.append(error_middleware)
-    app.on_response_prepare.append(security_headers)
+    app.on_response_prepare.append(security_headers)  # type: ignore[arg-type]  # aiohttp 3.9 mistypes Signal

@@ -111,7 +111,7 @@ def _reasons(
     elif message.confidence is not None and message.confidence < threshold:
         reasons.append("low_confidence")
     rephrased = following is not None and following.intent not in (None, *NOT_A_REPHRASING)
-    if reasons and rephrased and not _misunderstood(following, threshold):  # type: ignore[arg-type]
+    if reasons and following is not None and rephrased and not _misunderstood(following, threshold):
         reasons.append("rephrased")
         understood_as = following.intent
     if handed_over:

@@ -31,6 +31,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 from bot.store.model_records import CANDIDATE, ModelRecord
 from bot.store.models import utcnow
@@ -247,7 +248,7 @@ class Lifecycle:
         return self.history.get(record.id)
 
 
-def _needs_evaluation(record: ModelRecord | None, fingerprint: str) -> bool:
+def _needs_evaluation(record: ModelRecord | None, fingerprint: str) -> TypeGuard[ModelRecord]:
     return record is not None and record.test_set_fingerprint != fingerprint
 
 
