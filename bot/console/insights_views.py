@@ -7,6 +7,7 @@ that the page shows beside it and that its CSV link downloads.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +20,7 @@ from bot.console.keys import AGENT
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.insights.charts import chart
 from bot.insights.filters import PERIODS, TOPICS, InsightsFilter, from_query
-from bot.insights.queries import Durations, insights
+from bot.insights.queries import PARTS, Durations, Insights, assemble
 from bot.insights.tables import tables, to_csv
 from bot.web.keys import DATABASE
 
@@ -55,9 +56,15 @@ def _query_of(f: InsightsFilter, period: str) -> dict[str, str]:
     return query
 
 
+async def _insights(request: web.Request, f: InsightsFilter) -> Insights:
+    """The three scans side by side, on three of the database's threads: the page waits for the slowest."""
+    database = request.config_dict[DATABASE]
+    return assemble(f, list(await asyncio.gather(*(database.run(part, f) for part in PARTS))))
+
+
 async def insights_page(request: web.Request) -> web.Response:
     f, period = from_query(request.query, _today())
-    found = await request.config_dict[DATABASE].run(insights, f)
+    found = await _insights(request, f)
     shown = [(table, chart(table)) for table in tables(found)]
     context = {
         "user": request[AGENT],
@@ -78,7 +85,7 @@ async def insights_page(request: web.Request) -> web.Response:
 async def insights_csv(request: web.Request) -> web.Response:
     f, _ = from_query(request.query, _today())
     wanted = request.match_info["chart"]
-    found = await request.config_dict[DATABASE].run(insights, f)
+    found = await _insights(request, f)
     table = next((table for table in tables(found) if table.name == wanted), None)
     if table is None:
         raise web.HTTPNotFound(text="No such chart.")

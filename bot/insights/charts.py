@@ -56,8 +56,9 @@ def line_chart(table: Table) -> Markup:
         return TOP + plot_h * (1 - value / top)
 
     body = []
-    for step in range(5):  # grid lines and their values
-        value = top * step / 4
+    steps = 5 if table.name == "csat" else 4  # whole ratings on the CSAT scale
+    for step in range(steps + 1):  # grid lines and their values
+        value = top * step / steps
         body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                     f'stroke="#dfe3e0" stroke-width="1"/>'
                     f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="12" '

@@ -211,7 +211,8 @@ def _starts(rng: random.Random, days: int, total: int, today: date) -> list[date
     first = today - timedelta(days=days - 1)
     loads = [WEEKDAY_LOAD[(first + timedelta(days=n)).weekday()] * (0.85 + 0.3 * n / max(1, days)) for n in range(days)]
     per_day = [int(total * load / sum(loads)) for load in loads]
-    per_day[-1] += total - sum(per_day)
+    for day in rng.sample(range(days), total - sum(per_day)):  # what rounding down left, on random days
+        per_day[day] += 1
     hours = [0.2] * 6 + [0.6, 1.2, 1.6, 1.7, 1.6, 1.5, 1.6, 1.5, 1.4, 1.3, 1.3, 1.4, 1.6, 1.7, 1.5, 1.0, 0.6, 0.3]
     starts = []
     for offset, count in enumerate(per_day):
