@@ -33,9 +33,29 @@ def move(session: Session, message_id: int, before: TurnState, after: TurnState)
     return session.execute(_MOVE, values, execution_options=_PLAIN).rowcount == 1
 
 
+_EARLIER = aliased(Message)
+_CLAIM = (
+    update(Message)
+    .where(
+        Message.id == bindparam("message_id"),
+        Message.turn_state == TurnState.RECEIVED.value,
+        # In order: not while an earlier turn of the conversation is open. Two gateways that both re-drive
+        # a conversation's turns at start-up would otherwise send its second turn while the first is at Rasa.
+        ~exists().where(
+            _EARLIER.conversation_id == Message.conversation_id,
+            _EARLIER.seq < Message.seq,
+            _EARLIER.turn_state.in_([TurnState.RECEIVED.value, TurnState.SENT_TO_RASA.value]),
+        ),
+    )
+    .values(turn_state=TurnState.SENT_TO_RASA.value, turn_state_at=bindparam("now"))
+)
+
+
 def claim(session: Session, message_id: int) -> bool:
-    """Claim a received turn for Rasa: True for the one writer that did."""
-    return move(session, message_id, TurnState.RECEIVED, TurnState.SENT_TO_RASA)
+    """Claim a received turn for Rasa: True for the one writer that did. Refused while an earlier turn
+    of the conversation is open: whoever has that one takes this one after it (the relay's queue)."""
+    values = {"message_id": message_id, "now": utcnow()}
+    return session.execute(_CLAIM, values, execution_options=_PLAIN).rowcount == 1
 
 
 def fail(session: Session, message_ids: Iterable[int]) -> list[int]:

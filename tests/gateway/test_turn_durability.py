@@ -67,6 +67,7 @@ class StandIn:
     server: TestServer
     calls: Counter[str] = field(default_factory=Counter)  # text -> times Rasa was asked
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # text -> the metadata it came with
+    timeline: list[str] = field(default_factory=list)  # "asked: TEXT" and "answered: TEXT", in order
     delays: dict[str, float] = field(default_factory=dict)
     failing: set[str] = field(default_factory=set)  # texts answered with HTTP 500 (after their delay)
     on_call: Callable[[str], None] | None = None  # told of each turn as it arrives
@@ -88,7 +89,9 @@ async def stand_in() -> AsyncIterator[StandIn]:
         rasa.metadata[said] = body.get("metadata") or {}
         if rasa.on_call:
             rasa.on_call(said)
+        rasa.timeline.append(f"asked: {said}")
         await asyncio.sleep(rasa.delays.get(said, 0))
+        rasa.timeline.append(f"answered: {said}")
         if said in rasa.failing:
             return web.json_response({"error": "failing on purpose"}, status=500)
         reply = {"recipient_id": body.get("sender"), "text": answer_to(said)}
@@ -168,44 +171,54 @@ async def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
         await asyncio.sleep(0.1)
 
 
-def left_turn(url: str, said: str, age: timedelta, customer_id: str | None = None) -> str:
-    """A conversation whose customer turn a gateway stored `age` ago and never answered (it stopped)."""
+def left_turn(url: str, said: str | list[str], age: timedelta, customer_id: str | None = None) -> str:
+    """A conversation whose customer turns a gateway stored `age` ago and never answered (it stopped)."""
     with session_scope(url) as session:
         conversation = open_conversation(session, None, customer_id, "en").conversation
-        turn = accept_customer_turn(session, conversation.id, str(uuid.uuid4()), said, None, "en", 20)
-        assert turn.message is not None
+        for text_ in [said] if isinstance(said, str) else said:
+            turn = accept_customer_turn(session, conversation.id, str(uuid.uuid4()), text_, None, "en", 20)
+            assert turn.message is not None
         when = utcnow() - age
         session.execute(
-            update(Message).where(Message.id == turn.message.id).values(created_at=when, turn_state_at=when)
+            update(Message)
+            .where(Message.conversation_id == conversation.id)
+            .values(created_at=when, turn_state_at=when)
         )
         return conversation.id
 
 
 # --- a gateway stopped with turns received and not answered ------------------------------------------------
 async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start_up(database_url: str) -> None:
-    young = left_turn(database_url, "where is my parcel?", timedelta(seconds=40), customer_id="C-1001")
+    asked = ["where is my parcel?", "it was order 10234"]
+    young = left_turn(database_url, asked, timedelta(seconds=40), customer_id="C-1001")
     old = left_turn(database_url, "hello?", timedelta(minutes=10))
-    assert turn_states(database_url, young) == turn_states(database_url, old) == ["received"]
+    assert turn_states(database_url, young) == ["received", "received"]
+    assert turn_states(database_url, old) == ["received"]
     async with stand_in() as rasa:
+        rasa.delays[asked[0]] = 0.5  # the second must wait for it, whichever gateway takes which
         # Two gateways start together on one database: each sweeps at start-up, one claims each turn.
         settings = settings_for(database_url, rasa)
         gateways = await asyncio.gather(start_gateway(settings), start_gateway(settings))
         try:
             await eventually(
                 lambda: (
-                    turn_states(database_url, young) == ["answered"] and turn_states(database_url, old) == ["failed"]
+                    turn_states(database_url, young) == ["answered", "answered"]
+                    and turn_states(database_url, old) == ["failed"]
                 )
             )
             await asyncio.sleep(0.5)  # a second answer or a second sorry would be here by now
         finally:
             await asyncio.gather(*(stop_gateway(gateway) for gateway in gateways))
-    assert rasa.calls == Counter({"where is my parcel?": 1})  # the old turn never went to Rasa
+    assert rasa.calls == Counter(asked)  # each once; the old turn never went to Rasa
+    assert rasa.timeline == [f"{step}: {said}" for said in asked for step in ("asked", "answered")]  # in order
     # Signed in when it was sent: Rasa hears it from the same customer (tokens are never stored).
-    assert verify_customer_token(rasa.metadata["where is my parcel?"].get("customer_token")) == "C-1001"
+    assert verify_customer_token(rasa.metadata[asked[0]].get("customer_token")) == "C-1001"
     answered = transcript(database_url, young)
     assert [(m.role, m.text) for m in answered] == [
-        ("customer", "where is my parcel?"),
-        ("bot", answer_to("where is my parcel?")),
+        ("customer", asked[0]),
+        ("customer", asked[1]),
+        ("bot", answer_to(asked[0])),
+        ("bot", answer_to(asked[1])),
     ]
     closed = transcript(database_url, old)
     assert [(m.role, m.text) for m in closed] == [("customer", "hello?"), ("system", TEXTS["turn_lost"]["en"])]
