@@ -28,6 +28,7 @@ from bot.console.auth import Agent, still_signed_in
 from bot.console.desk import Desk
 from bot.console.hub import ConsoleHub
 from bot.console.keys import AGENT, DESK, HUB
+from bot.console.paths import MAX_ID
 from bot.services import assignment
 from bot.services.staff import mark_seen
 from bot.store.conversations import Message
@@ -199,7 +200,9 @@ class AgentConnection:
         try:
             if frame.get("type") == "watch":
                 last_seq = frame.get("last_seq")
-                await self._start_watching(conversation_id, last_seq if isinstance(last_seq, int) else 0)
+                # Past any seq a conversation has (and the database's integers): from the start instead.
+                wanted = last_seq if isinstance(last_seq, int) and 0 <= last_seq <= MAX_ID else 0
+                await self._start_watching(conversation_id, wanted)
             elif (
                 frame.get("type") == "typing"
                 and conversation_id == self.watching
