@@ -126,8 +126,19 @@ async def events_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def recovery_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Turns a stopped gateway left open: re-driven or closed now, and swept again while this one runs."""
-    sweeper = asyncio.create_task(keep_sweeping(app[DATABASE], app[RELAY], app[SETTINGS]), name="turn-recovery")
+    """Turns a stopped gateway left open: re-driven or closed once Rasa is up, and swept again while this runs."""
+    rasa = app[RASA]
+
+    async def rasa_ready() -> bool:
+        try:
+            await rasa.status()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return False
+        return True
+
+    sweeper = asyncio.create_task(
+        keep_sweeping(app[DATABASE], app[RELAY], app[SETTINGS], rasa_ready), name="turn-recovery"
+    )
     yield
     sweeper.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from itertools import groupby
 
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 10.0
 SWEEP_SECONDS = 60.0
 ABANDON_MARGIN_SECONDS = 30.0
+RASA_WAIT_SECONDS = 5.0
 # A re-driven turn's token for the conversation's verified customer: long enough for the turn, no longer.
 REDRIVE_TOKEN_SECONDS = 120
 
@@ -91,9 +93,19 @@ def _metadata(turn: turns.OpenTurn, settings: Settings) -> dict[str, object]:
     return metadata
 
 
-async def keep_sweeping(db: Database, relay: Relay, settings: Settings, every: float = SWEEP_SECONDS) -> None:
-    """At start-up, then every `every` seconds while the gateway takes turns."""
+async def keep_sweeping(
+    db: Database,
+    relay: Relay,
+    settings: Settings,
+    rasa_ready: Callable[[], Awaitable[bool]],
+    every: float = SWEEP_SECONDS,
+) -> None:
+    """At start-up, then every `every` seconds while the gateway takes turns; only while Rasa is up (a
+    start with the whole stack has Rasa loading its model for a while), checked every RASA_WAIT_SECONDS."""
     while relay.taking_turns:
+        if not await rasa_ready():
+            await asyncio.sleep(RASA_WAIT_SECONDS)
+            continue
         try:
             await sweep(db, relay, settings)
         except SQLAlchemyError as error:
