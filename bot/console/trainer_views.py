@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bot.console.auth import Agent, csrf_token, end_session
 from bot.console.keys import AGENT
+from bot.console.paths import path_id
 from bot.console.training_job import Trainer
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.training import lifecycle, warm_runner
@@ -96,10 +97,7 @@ async def inbox_page(request: web.Request) -> web.Response:
 
 
 async def assign_intent(request: web.Request) -> web.StreamResponse:
-    try:
-        message_id = int(request.match_info["message_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    message_id = path_id(request, "message_id")
     form = await request.post()
     decision = str(form.get("intent_other") or form.get("intent") or "")
     back = str(form.get("back") or INBOX)
@@ -191,10 +189,7 @@ async def retrain_events(request: web.Request) -> web.StreamResponse:
 
 
 async def rollback(request: web.Request) -> web.StreamResponse:
-    try:
-        record_id = int(request.match_info["model_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    record_id = path_id(request, "model_id")
     workspace = request.config_dict[TRAINER_KEY].workspace
     try:
         rollback_to = lifecycle.Lifecycle(workspace).rollback

@@ -18,6 +18,7 @@ from bot.console import reads
 from bot.console.auth import Agent, csrf_token, end_session, start_session
 from bot.console.canned import canned_replies
 from bot.console.keys import AGENT, DESK, HUB
+from bot.console.paths import path_id
 from bot.services.assignment import RESOLUTIONS
 from bot.services.login_guard import LoginLimits, log_in
 from bot.store.conversations import ConversationState
@@ -130,10 +131,7 @@ async def conversation(request: web.Request) -> web.Response:
 
 
 async def ticket(request: web.Request) -> web.Response:
-    try:
-        ticket_id = int(request.match_info["ticket_id"])
-    except ValueError as error:
-        raise web.HTTPNotFound() from error
+    ticket_id = path_id(request, "ticket_id")
     agent = _agent(request)
     view = await request.config_dict[DATABASE].run(reads.ticket_view, ticket_id, agent.username)
     if view is None:  # none, or answered by someone else (reads.ticket_view): the same 404 either way
@@ -210,10 +208,7 @@ async def close(request: web.Request) -> web.StreamResponse:
 
 
 async def ticket_done(request: web.Request) -> web.StreamResponse:
-    try:
-        ticket_id = int(request.match_info["ticket_id"])
-    except ValueError as error:
-        raise web.HTTPNotFound() from error
+    ticket_id = path_id(request, "ticket_id")
     if not await request.config_dict[DESK].ticket_done(_agent(request), ticket_id):
         return await _done(request, "/console", 409, error="That ticket is not open.")
     return await _done(request, "/console", done=True)
