@@ -51,9 +51,9 @@ from bot.web.database import Database
 from bot.web.rasa_client import GATEWAY_WEBHOOK
 from bot.web.texts import TEXTS
 from tests.conftest import POSTGRES_URL
-from tests.gateway.conftest import SHOP_ORIGIN, start_gateway, stop_gateway
+from tests.gateway.conftest import SHOP_ORIGIN, gateway_settings, start_gateway, stop_gateway
 from tests.gateway.widget_client import WidgetClient, messages
-from tests.support import free_port
+from tests.support import RasaStack, free_port
 
 
 def answer_to(said: str) -> str:
@@ -171,12 +171,14 @@ async def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
         await asyncio.sleep(0.1)
 
 
-def left_turn(url: str, said: str | list[str], age: timedelta, customer_id: str | None = None) -> str:
+def left_turn(
+    url: str, said: str | list[str], age: timedelta, customer_id: str | None = None, language: str = "en"
+) -> str:
     """A conversation whose customer turns a gateway stored `age` ago and never answered (it stopped)."""
     with session_scope(url) as session:
-        conversation = open_conversation(session, None, customer_id, "en").conversation
+        conversation = open_conversation(session, None, customer_id, language).conversation
         for text_ in [said] if isinstance(said, str) else said:
-            turn = accept_customer_turn(session, conversation.id, str(uuid.uuid4()), text_, None, "en", 20)
+            turn = accept_customer_turn(session, conversation.id, str(uuid.uuid4()), text_, None, language, 20)
             assert turn.message is not None
         when = utcnow() - age
         session.execute(
@@ -222,6 +224,22 @@ async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start
     ]
     closed = transcript(database_url, old)
     assert [(m.role, m.text) for m in closed] == [("customer", "hello?"), ("system", TEXTS["turn_lost"]["en"])]
+
+
+async def test_a_left_turn_of_a_signed_in_customer_is_answered_by_the_real_rasa_as_that_customer(
+    warm_stack: RasaStack,
+) -> None:
+    """With the real Rasa and action server: Kari's order question, left by a stopped gateway, is answered at
+    the next start with her order's tracking number, which only a verified Kari is told."""
+    settings = gateway_settings(warm_stack)
+    left = left_turn(settings.database_url, "hvor er ordre 10234?", timedelta(seconds=40), "C-1001", "nb")
+    gateway = await start_gateway(settings)
+    try:
+        await eventually(lambda: turn_states(settings.database_url, left) == ["answered"], timeout=60)
+    finally:
+        await stop_gateway(gateway)
+    replies = [m.text for m in transcript(settings.database_url, left) if m.role == "bot"]
+    assert any("70712345678901234" in reply for reply in replies), replies
 
 
 async def test_turns_covered_by_a_failure_message_are_never_sent_to_rasa_again(sqlite_url: str) -> None:
