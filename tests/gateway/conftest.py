@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.gateway.app import init_app
 from bot.settings import Settings, get_settings
+from tests.gateway.desk_support import OPEN, quiet_desk
 from tests.gateway.widget_client import WidgetClient
 from tests.support import RasaStack
 
@@ -70,3 +71,16 @@ async def gateway(warm_stack: RasaStack) -> AsyncIterator[Gateway]:
         yield started
     finally:
         await stop_gateway(started)
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def desk(warm_stack: RasaStack) -> AsyncIterator[Gateway]:
+    """A gateway in customer-service hours, with no one waiting and no agent at work; afterwards the demo
+    staff get their demo passwords back for the tests that follow."""
+    quiet_desk()
+    started = await start_gateway(gateway_settings(warm_stack, clock=OPEN))
+    try:
+        yield started
+    finally:
+        await stop_gateway(started)
+        quiet_desk()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
 from bot.identity import sign_customer_token
@@ -25,16 +23,6 @@ from tests.support import RasaStack
 pytestmark = pytest.mark.server
 
 EXAMPLE_ID = "0123456789abcdef0123456789abcdef"
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def desk(warm_stack: RasaStack) -> AsyncIterator[Gateway]:
-    quiet_desk()
-    started = await start_gateway(gateway_settings(warm_stack, clock=OPEN))
-    try:
-        yield started
-    finally:
-        await stop_gateway(started)
 
 
 def console_routes(gateway: Gateway) -> list[tuple[str, str]]:

@@ -7,17 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from bot.identity import sign_customer_token
 from bot.store.conversations import Conversation
 from bot.store.db import session_scope
-from tests.gateway.conftest import Gateway, gateway_settings, start_gateway, stop_gateway
+from tests.gateway.conftest import Gateway
 from tests.gateway.console_client import ConsoleClient, queued_ids
-from tests.gateway.desk_support import OPEN, quiet_desk
 from tests.gateway.test_socket import transcript
 from tests.gateway.widget_client import WidgetClient, messages, texts
 from tests.support import RasaStack, http_json, rasa_admin_token
@@ -39,16 +36,6 @@ def owner_of(conversation_id: str) -> str | None:
         conversation = session.get(Conversation, conversation_id)
         assert conversation is not None
         return conversation.customer_id
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def desk(warm_stack: RasaStack) -> AsyncIterator[Gateway]:
-    quiet_desk()
-    started = await start_gateway(gateway_settings(warm_stack, clock=OPEN))
-    try:
-        yield started
-    finally:
-        await stop_gateway(started)
 
 
 async def test_an_agent_with_a_guests_id_from_the_console_gets_a_new_empty_conversation(desk: Gateway) -> None:

@@ -26,17 +26,6 @@ ASK_FOR_A_PERSON = "kan jeg få snakke med et menneske?"
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def desk(warm_stack: RasaStack) -> AsyncIterator[Gateway]:
-    """A gateway in customer-service hours, with no one waiting and no agent at work."""
-    quiet_desk()
-    started = await start_gateway(gateway_settings(warm_stack, clock=OPEN))
-    try:
-        yield started
-    finally:
-        await stop_gateway(started)
-
-
-@pytest_asyncio.fixture(loop_scope="function")
 async def anne(desk: Gateway) -> AsyncIterator[ConsoleClient]:
     """Agent Anne: logged in, available, her console open."""
     client = await ConsoleClient.logged_in(desk.url("/"), "agent.anne")

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-import pytest_asyncio
 from yarl import URL
 
 from bot.console import socket as console_socket
@@ -18,23 +16,11 @@ from bot.services.staff import set_password
 from bot.store.db import session_scope
 from bot.store.desk import Ticket
 from bot.store.staff import StaffRole, StaffUser
-from tests.gateway.conftest import Gateway, gateway_settings, start_gateway, stop_gateway
+from tests.gateway.conftest import Gateway
 from tests.gateway.console_client import ConsoleClient
-from tests.gateway.desk_support import OPEN, quiet_desk
-from tests.support import RasaStack, run_bot
+from tests.support import run_bot
 
 pytestmark = pytest.mark.server
-
-
-@pytest_asyncio.fixture(loop_scope="function")
-async def desk(warm_stack: RasaStack) -> AsyncIterator[Gateway]:
-    quiet_desk()
-    started = await start_gateway(gateway_settings(warm_stack, clock=OPEN))
-    try:
-        yield started
-    finally:
-        await stop_gateway(started)
-        quiet_desk()  # demo passwords back for the tests after these
 
 
 async def closed_within(client: ConsoleClient, seconds: float) -> tuple[int, str]:
