@@ -20,6 +20,10 @@ from bot.store.models import as_utc, utcnow
 from bot.store.transcript import NewMessage, append_messages
 
 _PLAIN = {"synchronize_session": False}
+# A gateway with a turn at Rasa touches its turn_state_at this often (Relay._keep_claimed); a turn untouched
+# for ABANDONED_SECONDS has lost its gateway: four heartbeats missed, well past a slow database's write.
+HEARTBEAT_SECONDS = 10.0
+ABANDONED_SECONDS = 4 * HEARTBEAT_SECONDS
 _MOVE = (
     update(Message)
     .where(Message.id == bindparam("message_id"), Message.turn_state == bindparam("before"))
@@ -56,6 +60,11 @@ def claim(session: Session, message_id: int) -> bool:
     of the conversation is open: whoever has that one takes this one after it (the relay's queue)."""
     values = {"message_id": message_id, "now": utcnow()}
     return session.execute(_CLAIM, values, execution_options=_PLAIN).rowcount == 1
+
+
+def touch(session: Session, message_id: int) -> bool:
+    """The gateway that has this turn at Rasa is alive: a heartbeat on turn_state_at."""
+    return move(session, message_id, TurnState.SENT_TO_RASA, TurnState.SENT_TO_RASA)
 
 
 def fail(session: Session, message_ids: Iterable[int]) -> list[int]:
@@ -98,7 +107,7 @@ def open_turns(session: Session, settled_before: datetime, abandoned_before: dat
 
     - `received` ones stored before `settled_before` (a live gateway claims its own within moments) in
       a conversation with no turn at Rasa that a live gateway may still be waiting on;
-    - `sent_to_rasa` ones claimed before `abandoned_before`: longer than any live gateway waits.
+    - `sent_to_rasa` ones whose gateway's heartbeat stopped before `abandoned_before`: it died.
     """
     at_rasa = aliased(Message)
     still_waited_on = exists().where(

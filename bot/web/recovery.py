@@ -10,9 +10,10 @@ peer left. What is open (bot/store/turns.py, open_turns):
   claims it with a conditional UPDATE first: with several gateways sweeping at once, one answers it.
   Older, it is marked failed and the customer is told once ("sorry, please ask again"), in the same
   transaction, by whichever gateway moved it.
-- a `sent_to_rasa` turn claimed longer ago than any live gateway waits (Rasa's late answer, plus the
-  database retries before and after it): its gateway died while Rasa had it. Rasa may have handled it
-  (its state moved on), so it is never sent again: the customer is told, as for an old one.
+- a `sent_to_rasa` turn whose heartbeat stopped (a gateway touches the turns it has at Rasa every
+  HEARTBEAT_SECONDS; untouched for ABANDONED_SECONDS, 40 s): its gateway died while Rasa had it. Rasa may
+  have handled it (its state moved on), so it is never sent again: the customer is told, as for an old
+  one, within about ABANDONED_SECONDS + SWEEP_SECONDS of the death.
 
 Tokens are never stored, so a signed-in customer's re-driven turn carries a token the gateway signs for
 REDRIVE_TOKEN_SECONDS, for the customer id the conversation holds: the one the gateway verified from
@@ -44,16 +45,9 @@ log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 10.0
 SWEEP_SECONDS = 60.0
-ABANDON_MARGIN_SECONDS = 30.0
 RASA_WAIT_SECONDS = 5.0
 # A re-driven turn's token for the conversation's verified customer: long enough for the turn, no longer.
 REDRIVE_TOKEN_SECONDS = 120
-
-
-def abandoned_after(settings: Settings) -> float:
-    """Seconds after its claim a `sent_to_rasa` turn has surely been given up by its gateway: the context
-    read and the replies' store (each retried for BOT_DATABASE_RETRY_SECONDS) around Rasa's late answer."""
-    return settings.rasa_late_answer_seconds + 2 * settings.database_retry_seconds + ABANDON_MARGIN_SECONDS
 
 
 async def sweep(db: Database, relay: Relay, settings: Settings) -> tuple[int, int]:
@@ -62,7 +56,7 @@ async def sweep(db: Database, relay: Relay, settings: Settings) -> tuple[int, in
     found = await db.run(
         turns.open_turns,
         now - timedelta(seconds=SETTLE_SECONDS),
-        now - timedelta(seconds=abandoned_after(settings)),
+        now - timedelta(seconds=turns.ABANDONED_SECONDS),
     )
     redriven = told = 0
     for conversation_id, group in groupby(found, key=lambda turn: turn.message.conversation_id):

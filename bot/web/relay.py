@@ -294,8 +294,8 @@ class Relay:
         return bool(await self._store(conversation_id, turns.fail_and_tell, conversation_id, message_ids, told))
 
     def _turn_failed(self, conversation_id: str, turn: Turn) -> None:
-        # Not stored (the database is what failed, most likely): the turn stays open, and a later sweep
-        # (bot/web/recovery.py) stores the system message once the turn is abandoned.
+        # Not stored (the database is what failed, most likely): the turn stays open, and a sweep
+        # (bot/web/recovery.py) stores the system message once its heartbeat has stopped.
         language = turn.metadata.get("language")
         self._broadcast(conversation_id, [error_frame("unavailable", text("unavailable", language))])
 
@@ -333,10 +333,21 @@ class Relay:
             self.state_changed(conversation_id, ConversationState.BOT)
         self._broadcast(conversation_id, [typing_frame("bot", True)])
         started = time.monotonic()
+        heartbeat = asyncio.create_task(self._keep_claimed(message.id), name=f"claimed-{message.id}")
         try:
             return await self._answer(turn, context.language, started, context.earlier)
         finally:
+            heartbeat.cancel()
             self._broadcast(conversation_id, [typing_frame("bot", False)])
+
+    async def _keep_claimed(self, message_id: int) -> None:
+        """While this process has the turn at Rasa: a heartbeat, so no sweep takes this live turn for lost."""
+        while True:
+            await asyncio.sleep(turns.HEARTBEAT_SECONDS)
+            try:
+                await self._db.run(turns.touch, message_id)
+            except SQLAlchemyError:
+                log.info("turn %d: heartbeat not stored (database unavailable)", message_id)
 
     async def _answer(self, turn: Turn, language: str, started: float, earlier: list[transcript.AnsweredTurn]) -> bool:
         message = turn.message

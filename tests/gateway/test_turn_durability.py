@@ -42,8 +42,8 @@ from sqlalchemy.exc import OperationalError
 from bot.gateway import app as gateway_app
 from bot.identity import verify_customer_token
 from bot.settings import PROJECT_ROOT, Settings, get_settings
-from bot.store import migrate
-from bot.store.conversations import Message
+from bot.store import migrate, turns
+from bot.store.conversations import Message, TurnState
 from bot.store.db import get_engine, session_scope
 from bot.store.models import utcnow
 from bot.store.transcript import accept_customer_turn, open_conversation
@@ -172,7 +172,12 @@ async def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
 
 
 def left_turn(
-    url: str, said: str | list[str], age: timedelta, customer_id: str | None = None, language: str = "en"
+    url: str,
+    said: str | list[str],
+    age: timedelta,
+    customer_id: str | None = None,
+    language: str = "en",
+    state: TurnState = TurnState.RECEIVED,
 ) -> str:
     """A conversation whose customer turns a gateway stored `age` ago and never answered (it stopped)."""
     with session_scope(url) as session:
@@ -184,7 +189,7 @@ def left_turn(
         session.execute(
             update(Message)
             .where(Message.conversation_id == conversation.id)
-            .values(created_at=when, turn_state_at=when)
+            .values(created_at=when, turn_state_at=when, turn_state=state.value)
         )
         return conversation.id
 
@@ -194,6 +199,8 @@ async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start
     asked = ["where is my parcel?", "it was order 10234"]
     young = left_turn(database_url, asked, timedelta(seconds=40), customer_id="C-1001")
     old = left_turn(database_url, "hello?", timedelta(minutes=10))
+    # At Rasa when its gateway died (no heartbeat for a minute): Rasa may have acted on it, so never again.
+    at_rasa = left_turn(database_url, "make me a ticket", timedelta(seconds=60), state=TurnState.SENT_TO_RASA)
     assert turn_states(database_url, young) == ["received", "received"]
     assert turn_states(database_url, old) == ["received"]
     async with stand_in() as rasa:
@@ -205,7 +212,7 @@ async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start
             await eventually(
                 lambda: (
                     turn_states(database_url, young) == ["answered", "answered"]
-                    and turn_states(database_url, old) == ["failed"]
+                    and turn_states(database_url, old) == turn_states(database_url, at_rasa) == ["failed"]
                 )
             )
             await asyncio.sleep(0.5)  # a second answer or a second sorry would be here by now
@@ -224,6 +231,8 @@ async def test_turns_a_stopped_gateway_left_are_answered_once_or_closed_at_start
     ]
     closed = transcript(database_url, old)
     assert [(m.role, m.text) for m in closed] == [("customer", "hello?"), ("system", TEXTS["turn_lost"]["en"])]
+    lost = transcript(database_url, at_rasa)
+    assert [(m.role, m.text) for m in lost] == [("customer", "make me a ticket"), ("system", TEXTS["turn_lost"]["en"])]
 
 
 async def test_a_left_turn_of_a_signed_in_customer_is_answered_by_the_real_rasa_as_that_customer(
@@ -266,6 +275,36 @@ async def test_turns_covered_by_a_failure_message_are_never_sent_to_rasa_again(s
     assert rasa.calls == Counter({"first": 1})
     roles = [m.role for m in transcript(sqlite_url, widget.conversation_id)]
     assert roles == ["customer", "customer", "system"], roles
+
+
+async def test_a_turn_a_live_gateway_has_at_rasa_is_not_taken_for_lost_by_another(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heartbeat: while gateway A waits on a slow Rasa, gateway B's start-up sweep leaves A's turn alone
+    (heartbeats sped up here, 0.2 s, lost after 0.8 s without one)."""
+    monkeypatch.setattr(turns, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(turns, "ABANDONED_SECONDS", 0.8)
+    async with stand_in() as rasa:
+        rasa.delays["a slow one"] = 3.0
+        settings = settings_for(sqlite_url, rasa, rasa_timeout=5.0)
+        first = await start_gateway(settings)
+        try:
+            widget = await first.widget()
+            await widget.hello(language="en")
+            await widget.say("a slow one")
+            await eventually(lambda: rasa.calls["a slow one"] == 1)
+            await asyncio.sleep(1.5)  # past ABANDONED_SECONDS since the claim
+            second = await start_gateway(settings)  # its sweep runs now
+            frames = await widget.until(lambda f: f["type"] == "message" and f["role"] == "bot", timeout=10)
+            await stop_gateway(second)
+            await widget.close()
+        finally:
+            await stop_gateway(first)
+    assert [(f["role"], f["text"]) for f in messages(frames)] == [
+        ("customer", "a slow one"),
+        ("bot", answer_to("a slow one")),
+    ]
+    assert [m.role for m in transcript(sqlite_url, widget.conversation_id)] == ["customer", "bot"]
 
 
 # --- Rasa answers after the gateway's timeout -----------------------------------------------------------
