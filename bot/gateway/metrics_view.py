@@ -42,5 +42,9 @@ async def metrics_page(request: web.Request) -> web.Response:
     queued, agents = await request.app[DATABASE].run(_desk_now)
     QUEUE_LENGTH.set(queued)
     AGENTS_AVAILABLE.set(agents)
-    OPEN_SOCKETS.set(sum(1 for ws in list(request.app[SOCKETS]) if not ws.closed))
+    sockets = request.app[SOCKETS]
+    open_sockets = 0
+    for ws in list(sockets):  # closed ones stay in the WeakSet until collected
+        open_sockets += 0 if ws.closed else 1
+    OPEN_SOCKETS.set(open_sockets)
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -70,13 +70,11 @@ def line_chart(table: Table) -> Markup:
     for number, line in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
         for segment in _segments(line):
-            points = " ".join(f"{x(i):.1f},{y(float(v)):.1f}" for i, v in segment)
+            points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in segment)
             if len(segment) > 1:
                 body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
             if count <= 31 or len(segment) == 1:
-                body.extend(
-                    f'<circle cx="{x(i):.1f}" cy="{y(float(v)):.1f}" r="3" fill="{colour}"/>' for i, v in segment
-                )
+                body.extend(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"/>' for i, v in segment)
     if len(series) > 1:  # a legend, top right
         for number, name in enumerate(table.columns[1 : len(series) + 1]):
             colour = COLOURS[number % len(COLOURS)]
@@ -87,12 +85,12 @@ def line_chart(table: Table) -> Markup:
     return _svg(table.title, body)
 
 
-def _segments(line: list[Cell]) -> list[list[tuple[int, Cell]]]:
+def _segments(line: list[Cell]) -> list[list[tuple[int, float]]]:
     """Runs of consecutive numbers: a day without a value (no ratings) is a gap, not a zero."""
-    segments: list[list[tuple[int, Cell]]] = [[]]
+    segments: list[list[tuple[int, float]]] = [[]]
     for index, value in enumerate(line):
         if isinstance(value, (int, float)):
-            segments[-1].append((index, value))
+            segments[-1].append((index, float(value)))
         elif segments[-1]:
             segments.append([])
     return [segment for segment in segments if segment]

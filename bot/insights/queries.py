@@ -151,7 +151,7 @@ def _narrowed(query: Select, f: InsightsFilter) -> Select:
     return query
 
 
-def _count_if(condition) -> object:  # type: ignore[no-untyped-def]
+def _count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 

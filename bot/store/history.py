@@ -247,8 +247,10 @@ def generate_history(
     create_schema(url)
     clear_history(url)
     with session_scope(url) as session:
-        orders = [tuple(row) for row in session.execute(select(Order.id, Order.customer_id).order_by(Order.id))]
-    generator = _Generator(rng, orders)  # type: ignore[arg-type]
+        orders = [
+            (row.id, row.customer_id) for row in session.execute(select(Order.id, Order.customer_id).order_by(Order.id))
+        ]
+    generator = _Generator(rng, orders)
     starts = _starts(rng, days, total, today)
     counts = {"conversations": 0, "messages": 0, "handoffs": 0, "tickets": 0, "returns": 0}
     for first in range(0, len(starts), BATCH):

@@ -57,7 +57,7 @@ def turn_failed(reason: str) -> None:
     ERRORS.labels(error_kind(reason)).inc()
 
 
-def handed_over(reason: str, queued: bool) -> None:
+def handed_over(reason: object, queued: bool) -> None:
     HANDOFFS.labels(reason if reason in REASONS else "other", "yes" if queued else "no").inc()
 
 
