@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.console import views
 from bot.console.auth import CONSOLE, console_guard, console_headers, setup_sessions
 from bot.console.desk import Desk
+from bot.console.input_guard import refuse_nul
 from bot.console.insights_views import add_insights_routes
 from bot.console.socket import console_socket
 from bot.console.trainer_views import add_trainer_routes
@@ -47,6 +48,7 @@ def console_app(settings: Settings) -> web.Application:
         app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
     )
     setup_sessions(app, settings)
+    app.middlewares.append(refuse_nul)  # before anything reads what the browser sent
     app.middlewares.append(console_guard)
     app.on_response_prepare.append(console_headers)
 
