@@ -193,7 +193,8 @@ class AgentConnection:
         if not isinstance(frame, dict):
             return
         conversation_id = frame.get("conversation_id")
-        if not isinstance(conversation_id, str) or len(conversation_id) > 64:
+        # No id has a NUL, and PostgreSQL refuses one in a query (it ended the socket: the fuzzer).
+        if not isinstance(conversation_id, str) or len(conversation_id) > 64 or "\x00" in conversation_id:
             return
         if frame.get("type") not in ("watch", "typing") or not await self._session_ok():
             return

@@ -591,3 +591,24 @@ def test_a_nul_character_in_a_console_request_is_a_400(fuzzed: Harness, staff: d
 
     assert fuzzed.run(requests()) == [400, 400, 400, 400]
     no_errors(fuzzed)
+
+
+def test_a_nul_character_in_a_console_frame_is_ignored(
+    fuzzed: Harness, staff: dict[str, ConsoleClient], once_claimed: str
+) -> None:
+    """On PostgreSQL a NUL in a watched conversation id reached the database driver and ended the socket."""
+
+    async def watch() -> list[int]:
+        agent = staff["agent"]
+        await agent.connect()
+        try:
+            for frame_type in ("watch", "typing"):
+                await agent.send({"type": frame_type, "conversation_id": "a\x00b", "last_seq": 0, "on": True})
+            await agent.send({"type": "watch", "conversation_id": once_claimed, "last_seq": 0})
+            shown = await agent.until(lambda f: f["type"] == "watching", timeout=5)
+            return [f["seq"] for f in shown if f["type"] == "message"]
+        finally:
+            await agent.ws.close()  # type: ignore[union-attr]
+
+    assert fuzzed.run(watch()) == [1, 2]
+    no_errors(fuzzed)
