@@ -23,7 +23,7 @@ from bot.services.assignment import ClaimOutcome, LeftBehind, Released
 from bot.services.hours import is_open, parse_clock
 from bot.services.staff import set_availability
 from bot.settings import Settings
-from bot.store.conversations import Conversation, ConversationState, Message
+from bot.store.conversations import Conversation, ConversationState, Message, MessageRole
 from bot.store.desk import AgentNote
 from bot.store.models import as_utc, utcnow
 from bot.store.transcript import NewMessage
@@ -72,7 +72,7 @@ class Desk:
             return None
         language = await self._language(conversation_id)
         [stored] = await self._relay.append(
-            conversation_id, [NewMessage(role="agent", text=body, language=language, author=agent.name)]
+            conversation_id, [NewMessage(role=MessageRole.AGENT, text=body, language=language, author=agent.name)]
         )
         self._relay.typing(conversation_id, "agent", False)
         return stored
@@ -150,7 +150,7 @@ class Desk:
     async def _after_release(self, username: str, released: Released, line: str) -> None:
         """The agent let go (or went away): tell the customer, their widget, every console, and Rasa."""
         conversation_id, language = released.conversation_id, released.language
-        await self._relay.append(conversation_id, [NewMessage(role="system", text=line, language=language)])
+        await self._relay.append(conversation_id, [NewMessage(role=MessageRole.SYSTEM, text=line, language=language)])
         self._relay.typing(conversation_id, "agent", False)
         self._relay.state_changed(conversation_id, released.state)
         self._hub.desk_changed()
@@ -158,7 +158,7 @@ class Desk:
 
     async def _say(self, conversation_id: str, key: str, language: str, agent: Agent) -> None:
         line = text(key, language, agent=agent.name)
-        await self._relay.append(conversation_id, [NewMessage(role="system", text=line, language=language)])
+        await self._relay.append(conversation_id, [NewMessage(role=MessageRole.SYSTEM, text=line, language=language)])
 
     async def _language(self, conversation_id: str) -> str:
         language = await self._db.run(_conversation_language, conversation_id)
@@ -198,7 +198,7 @@ def _conversation_language(session: Session, conversation_id: str) -> str | None
 
 
 def _agent_turns(session: Session, conversation_id: str, since: datetime | None) -> list[Message]:
-    query = select(Message).where(Message.conversation_id == conversation_id, Message.role == "agent")
+    query = select(Message).where(Message.conversation_id == conversation_id, Message.role == MessageRole.AGENT)
     if since is not None:
         query = query.where(Message.created_at >= since)
     return list(session.execute(query.order_by(Message.seq)).scalars())

@@ -13,10 +13,10 @@ from bot.services.customer_card import card_for
 from bot.services.queue import waiting
 from bot.services.tickets import get_ticket, open_tickets
 from bot.store import transcript
-from bot.store.conversations import Conversation, ConversationState
+from bot.store.conversations import Conversation, ConversationState, MessageRole
 from bot.store.desk import AgentNote
 from bot.store.models import Customer
-from bot.store.staff import StaffUser
+from bot.store.staff import Availability, StaffUser
 
 
 def snapshot(session: Session, username: str) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def snapshot(session: Session, username: str) -> dict[str, Any]:
         "queue": [present.queue_entry(entry) for entry in waiting(session)],
         "tickets": [present.ticket(ticket) for ticket in open_tickets(session)],
         "mine": mine,
-        "availability": user.availability if user else "away",
+        "availability": user.availability if user else Availability.AWAY.value,
     }
 
 
@@ -44,7 +44,7 @@ def conversation_view(session: Session, conversation_id: str, username: str) -> 
     notes = session.execute(
         select(AgentNote).where(AgentNote.conversation_id == conversation_id).order_by(AgentNote.created_at)
     ).scalars()
-    customer_texts = [m.text for m in messages if m.role == "customer"]
+    customer_texts = [m.text for m in messages if m.role == MessageRole.CUSTOMER]
     return {
         "conversation_id": conversation.id,
         "state": conversation.state,
@@ -70,7 +70,7 @@ def ticket_view(session: Session, ticket_id: int, username: str) -> dict[str, An
         return None
     conversation = session.get(Conversation, ticket.conversation_id)
     messages = transcript.messages_after(session, ticket.conversation_id, 0)
-    customer_texts = [m.text for m in messages if m.role == "customer"]
+    customer_texts = [m.text for m in messages if m.role == MessageRole.CUSTOMER]
     return {
         "ticket": present.ticket(ticket),
         "messages": [present.message(m) for m in messages],

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import SUPPORTED_LANGUAGES
-from bot.store.conversations import Message
+from bot.store.conversations import Message, MessageRole
 from bot.store.models import as_utc
 
 MAX_CLIENT_ID_CHARS = 64
@@ -145,9 +145,9 @@ def message_frame(message: Message) -> dict[str, Any]:
         "text": message.text,
         "ts": as_utc(message.created_at).isoformat(),
     }
-    if message.role == "bot":
+    if message.role == MessageRole.BOT:
         frame["buttons"] = message.buttons or []
-    if message.role == "agent" and message.author:
+    if message.role == MessageRole.AGENT and message.author:
         frame["author"] = message.author
     if message.client_id:
         frame["client_id"] = message.client_id

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import bindparam, create_engine, delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.store.conversations import Conversation, ConversationState, InboxDecision, Message
+from bot.store.conversations import Conversation, ConversationState, InboxDecision, Message, MessageRole
 from bot.store.desk import AgentNote, Ticket
 from bot.store.models import Customer, HandoffRequest, LoyaltyAccount, Order, PointTransaction, ReturnRequest
 from bot.store.taught import TaughtExample
@@ -135,7 +135,7 @@ def find_by_email(session: Session, email: str, tracker_url: str | None = None) 
     candidates = set(owner_of_ticket)
     typed = session.execute(
         select(Message.conversation_id, Message.text).where(
-            Message.role == "customer", func.lower(Message.text).like(_like(email), escape="\\")
+            Message.role == MessageRole.CUSTOMER, func.lower(Message.text).like(_like(email), escape="\\")
         )
     )
     candidates |= {conversation_id for conversation_id, said in typed if _mentions(said, email)}

@@ -13,7 +13,7 @@ from bot.identity import hash_password, verify_password
 from bot.settings import SettingsError
 from bot.shop import shop_data
 from bot.store.models import utcnow
-from bot.store.staff import AVAILABILITY, ROLES, StaffRole, StaffUser
+from bot.store.staff import AVAILABILITY, ROLES, Availability, StaffRole, StaffUser
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def sign_out_everywhere(session: Session, username: str) -> bool:
     changed = session.execute(
         update(StaffUser)
         .where(StaffUser.username == username)
-        .values(sessions_valid_after=utcnow(), availability="away")
+        .values(sessions_valid_after=utcnow(), availability=Availability.AWAY)
         .execution_options(synchronize_session=False)
     ).rowcount
     return changed == 1
@@ -147,7 +147,7 @@ def available_agents(session: Session, seen_since: datetime | None = None) -> li
         session.execute(
             select(StaffUser).where(
                 StaffUser.role == StaffRole.AGENT,
-                StaffUser.availability == "available",
+                StaffUser.availability == Availability.AVAILABLE,
                 StaffUser.last_seen_at >= since,
             )
         ).scalars()

@@ -45,7 +45,17 @@ class TurnState(str, Enum):
         return self.value
 
 
-ROLES = ("customer", "bot", "agent", "system")
+class MessageRole(str, Enum):
+    """Who wrote a transcript line: the customer, the bot, an agent, or the service itself (a notice such as
+    "an agent has joined"). A `str` enum: equal to the stored `role` value."""
+
+    CUSTOMER = "customer"
+    BOT = "bot"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class Conversation(Base):

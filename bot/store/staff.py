@@ -28,7 +28,19 @@ class StaffRole(str, Enum):
 
 
 ROLES = tuple(role.value for role in StaffRole)
-AVAILABILITY = ("available", "away")
+
+
+class Availability(str, Enum):
+    """Whether an agent takes handed-over chats now (a `str` enum: equal to the stored value)."""
+
+    AVAILABLE = "available"
+    AWAY = "away"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+AVAILABILITY = tuple(choice.value for choice in Availability)
 
 
 class StaffUser(Base):
@@ -38,7 +50,7 @@ class StaffUser(Base):
     name: Mapped[str] = Column(String(200), nullable=False)
     role: Mapped[str] = Column(String(10), nullable=False)
     password_hash: Mapped[str] = Column(String(200), nullable=False)  # argon2id, never the password
-    availability: Mapped[str] = Column(String(10), nullable=False, default="away")
+    availability: Mapped[str] = Column(String(10), nullable=False, default=Availability.AWAY.value)
     # When the agent's console was last open (bot/console/socket.py): "available" counts only while it is.
     last_seen_at: Mapped[datetime | None] = Column(DateTime(timezone=True))
     created_at: Mapped[datetime] = Column(DateTime(timezone=True), nullable=False, default=utcnow)

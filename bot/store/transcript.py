@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.conversations import Conversation, ConversationState, Message, TurnState
+from bot.store.conversations import Conversation, ConversationState, Message, MessageRole, TurnState
 from bot.store.models import as_utc, utcnow
 
 
@@ -89,14 +89,14 @@ _ALREADY_AND_RECENT = select(
     select(func.count(Message.id))
     .where(
         Message.conversation_id == bindparam("conversation_id"),
-        Message.role == "customer",
+        Message.role == MessageRole.CUSTOMER,
         Message.created_at >= bindparam("since"),
     )
     .scalar_subquery(),
     select(func.min(Message.created_at))
     .where(
         Message.conversation_id == bindparam("conversation_id"),
-        Message.role == "customer",
+        Message.role == MessageRole.CUSTOMER,
         Message.created_at >= bindparam("since"),
     )
     .scalar_subquery(),
@@ -246,7 +246,7 @@ def answered_customer_turns(
     answered = [
         AnsweredTurn(message.text, message.intent, message.created_at)
         for message, following in pairwise(recent)
-        if message.role == "customer" and not message.payload and following.role == "bot"
+        if message.role == MessageRole.CUSTOMER and not message.payload and following.role == MessageRole.BOT
     ]
     return answered[-limit:]
 

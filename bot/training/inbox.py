@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.settings import get_settings
-from bot.store.conversations import Conversation, InboxDecision, Message
+from bot.store.conversations import Conversation, InboxDecision, Message, MessageRole
 from bot.store.models import Customer, HandoffRequest, as_utc
 from bot.training.masking import mask_personal_data
 
@@ -146,7 +146,7 @@ def inbox_messages(session: Session, filters: InboxFilter = InboxFilter()) -> li
     query = (
         select(Message, Conversation.rating, Conversation.customer_id)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.role == "customer", Message.payload.is_(None), Message.id.not_in(decided))
+        .where(Message.role == MessageRole.CUSTOMER, Message.payload.is_(None), Message.id.not_in(decided))
         .order_by(Message.conversation_id, Message.seq)
     )
     if filters.since is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store.conversations import MessageRole
 from bot.store.transcript import NewMessage
 from bot.web.rasa_client import RasaReply
 
@@ -21,7 +22,10 @@ class Answer:
         return not self.shown and not self.custom
 
     def bot_messages(self, language: str) -> list[NewMessage]:
-        return [NewMessage(role="bot", text=m["text"], buttons=m["buttons"], language=language) for m in self.shown]
+        return [
+            NewMessage(role=MessageRole.BOT, text=m["text"], buttons=m["buttons"], language=language)
+            for m in self.shown
+        ]
 
 
 def read_answer(reply: RasaReply) -> Answer:
