@@ -18,9 +18,8 @@
 - The database down: replies Rasa gave are kept in memory and stored with backoff for up to
   BOT_DATABASE_RETRY_SECONDS before the customer is told anything failed; a customer's message that
   arrives then is held here (in memory, in order per conversation, at most MAX_HELD_MESSAGES in the
-  process) and stored and answered when the database is back, the widget showing it as still sending.
-  Memory, not Redis: Redis is optional (one process runs without it), and a message held in a gateway
-  that dies with it is still in the widget's outbox, which sends it again on its next connection.
+  process: bot/web/held_messages.py) and stored and answered when the database is back, the widget
+  showing it as still sending.
 - Stopping (SIGTERM): stop_taking() refuses new turns, finish() waits for the ones in flight and the held
   messages for up to a grace period (bot/gateway/app.py).
 - People: a reply with the custom payload {"handoff": {"queued": true}} puts the conversation in the
@@ -36,8 +35,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -53,6 +51,7 @@ from bot.web.broker import CONVERSATION, Broker, LocalBroker
 from bot.web.broker_events import conversation_event, read_conversation_event
 from bot.web.database import Database
 from bot.web.frames import error_frame, rating_request_frame, state_frame, typing_frame
+from bot.web.held_messages import Held, HeldMessages
 from bot.web.rasa_answers import read_answer
 from bot.web.rasa_client import RasaClient, RasaReply, RasaUnavailable
 from bot.web.rasa_turns import Turn, ask_rasa
@@ -64,22 +63,6 @@ from bot.web.work_queues import WorkQueues
 log = logging.getLogger(__name__)
 
 __all__ = ["DeskListener", "Relay", "Subscriber", "Turn"]
-
-# Customer messages this process keeps in memory while the database is down (about 2 kB each at most).
-MAX_HELD_MESSAGES = 1000
-
-
-@dataclass(frozen=True)
-class _Held:
-    """A customer's message that could not be stored yet."""
-
-    client_id: str
-    text: str
-    payload: str | None
-    language: str | None
-    metadata: dict[str, Any]
-    received: float
-    until: float  # monotonic: given up (and the widget told) after this
 
 
 class DeskListener(Protocol):
@@ -111,8 +94,7 @@ class Relay:
         # Locks live while someone holds or waits on them; idle conversations cost nothing.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._turns: WorkQueues[Turn] = WorkQueues(self._take_turn, self._turn_failed, _describe, self._skipped)
-        self._held: dict[str, deque[_Held]] = {}
-        self._holders: dict[str, asyncio.Task[None]] = {}
+        self._held = HeldMessages(settings.database_retry_seconds, self._accept_held, self._broadcast, self._take)
         self.taking_turns = True  # False once the process is stopping (stop_taking)
 
     # --- who is watching ---------------------------------------------------------------------
@@ -186,16 +168,17 @@ class Relay:
         """A customer's message: stored and on its way to Rasa, or held while the database is down.
 
         Raises the database's error only when the message can't be held either (too many held)."""
-        if conversation_id in self._held:
+        held = Held(client_id, text_, payload, language, metadata, received)
+        if self._held.holding(conversation_id):
             # Messages of this conversation are held already: this one goes behind them, in order.
-            return self._hold(conversation_id, _Held(client_id, text_, payload, language, metadata, received, 0.0))
+            return self._held.hold(conversation_id, held)
         try:
             outcome = await self.accept(conversation_id, client_id, text_, payload, language)
         except SQLAlchemyError as error:
             if not healable(error):
                 raise
             log.warning("conversation %s: database unavailable; holding the customer's message", conversation_id)
-            return self._hold(conversation_id, _Held(client_id, text_, payload, language, metadata, received, 0.0))
+            return self._held.hold(conversation_id, held)
         self._take(outcome, metadata, received)
         return outcome
 
@@ -204,54 +187,8 @@ class Relay:
             claimed = outcome.message.turn_state == TurnState.SENT_TO_RASA
             self.submit(Turn(outcome.message, metadata, received, outcome.context, claimed))
 
-    def _hold(self, conversation_id: str, held: _Held) -> CustomerTurn:
-        waiting = self._held.setdefault(conversation_id, deque())
-        if any(kept.client_id == held.client_id for kept in waiting):
-            return CustomerTurn("held")  # the widget sent it again; it is kept once
-        if sum(len(kept) for kept in self._held.values()) >= MAX_HELD_MESSAGES:
-            if not waiting:
-                del self._held[conversation_id]
-            raise OverflowError("too many messages held while the database is down")
-        waiting.append(replace(held, until=time.monotonic() + self._settings.database_retry_seconds))
-        if conversation_id not in self._holders:
-            self._holders[conversation_id] = asyncio.create_task(
-                self._store_held(conversation_id), name=f"held-{conversation_id}"
-            )
-        return CustomerTurn("held")
-
-    async def _store_held(self, conversation_id: str) -> None:
-        """Store a conversation's held messages in order once the database is back, and take them to Rasa."""
-        waiting = self._held[conversation_id]
-        try:
-            while waiting:
-                held = waiting[0]
-                try:
-                    outcome = await retry_until(
-                        held.until - time.monotonic(),
-                        lambda held=held: self.accept(  # type: ignore[misc]
-                            conversation_id, held.client_id, held.text, held.payload, held.language
-                        ),
-                        "a held customer message",
-                    )
-                except SQLAlchemyError:
-                    # Given up: each widget is told (its message shows as not sent, to send again later).
-                    log.warning("conversation %s: database still unavailable; %d held message(s) not sent",
-                                conversation_id, len(waiting))  # fmt: skip
-                    for kept in waiting:
-                        frame = error_frame("unavailable", text("unavailable", kept.language), kept.client_id)
-                        self._broadcast(conversation_id, [frame])
-                    waiting.clear()
-                    return
-                waiting.popleft()
-                log.info("conversation %s: held message stored (%s)", conversation_id, outcome.outcome)
-                if outcome.outcome == "rate_limited":
-                    message = text("rate_limited", held.language)
-                    frame = error_frame("rate_limited", message, held.client_id, outcome.retry_after)
-                    self._broadcast(conversation_id, [frame])
-                self._take(outcome, held.metadata, held.received)
-        finally:
-            self._held.pop(conversation_id, None)
-            self._holders.pop(conversation_id, None)
+    async def _accept_held(self, conversation_id: str, held: Held) -> CustomerTurn:
+        return await self.accept(conversation_id, held.client_id, held.text, held.payload, held.language)
 
     async def _store(self, conversation_id: str, work: Any, *args: Any) -> list[Message]:
         """One unit of work that writes messages, and their broadcast, under the conversation's lock."""
@@ -482,7 +419,7 @@ class Relay:
 
     def in_flight(self) -> int:
         """Conversations with a turn at Rasa or waiting, or with held messages."""
-        return self._turns.active() + len(self._holders)
+        return self._turns.active() + self._held.conversations()
 
     async def finish(self, grace: float) -> bool:
         """Wait up to `grace` seconds for the turns in flight and the held messages; whether all finished.
@@ -493,10 +430,7 @@ class Relay:
         return not self.in_flight()
 
     async def close(self) -> None:
-        holders = list(self._holders.values())
-        for task in holders:
-            task.cancel()
-        await asyncio.gather(*holders, return_exceptions=True)
+        await self._held.close()
         await self._turns.close()
 
 
