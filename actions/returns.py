@@ -1,4 +1,7 @@
-"""Returns as a form: which order, proof of ownership, which item, confirmation; then the policy decides."""
+"""Returns as a form: which order, proof of ownership, which item, confirmation; then the policy decides.
+
+One module of about 390 lines on purpose: the form's validation, its questions and its submission read
+together, as Rasa runs them; the return policy itself is bot/services/returns.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Rasa input channel for the gateway: the REST channel's replies plus what NLU made of the message.
 
+About 330 lines on purpose: it runs inside Rasa's process, so the channel, its check of the gateway's
+signature and the reading of a turn's understanding travel together and import nothing of the gateway.
+
 Registered in credentials.yml as `bot.rasa_channel.GatewayInput` (route /webhooks/gateway/webhook)
 beside the plain `rest:` channel, which stays as it is. One request returns
 

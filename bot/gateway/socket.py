@@ -1,5 +1,8 @@
 """GET /ws: one widget's WebSocket (docs/gateway-protocol.md).
 
+About 360 lines on purpose: one connection's whole life (hello, resume, messages, typing, ratings, leaving,
+shutdown) in one class; the mechanisms it uses (sender, relay, limits, texts) live in bot/web/.
+
 The reader handles the browser's frames one at a time; a single sender task writes everything the
 browser gets. The sender owns delivery order (bot/web/sender.py): it sends each transcript message
 exactly once, in seq order, and fills any gap from the database, so a resume or a write from elsewhere

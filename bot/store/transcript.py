@@ -1,5 +1,8 @@
 """Reading and writing conversations and their transcript: each function is one unit of work on a Session.
 
+About 360 lines on purpose: every write here goes through the same seq claim (below), and keeping the
+writers together keeps that rule in one place. Turn states are in bot/store/turns.py.
+
 The customer's turn runs two units while the customer waits (accept_customer_turn, which reads the
 turn_context too, and record_reply): plain statements that load no ORM objects, built once with their
 values bound at execution (README, Benchmarks).

@@ -1,5 +1,9 @@
 """Conversation routing: customer turns to Rasa and the replies back, into the transcript and to the sockets.
 
+About 440 lines on purpose: this is the one place that decides a turn's order, delivery and failure. The
+mechanisms are in their own modules (work_queues, held_messages, rasa_turns, rasa_answers, watchers,
+broker, retrying), the decisions after a reply in bot/services/after_reply.py.
+
 - Ordering: each conversation has at most one turn at Rasa at a time (a queue and one worker task per
   conversation, while it has work: bot/web/work_queues.py); many conversations run concurrently.
 - Delivery: a write to the transcript and its broadcast happen under the conversation's lock, so this

@@ -97,3 +97,20 @@ def test_the_walk_sees_every_form_of_import(tmp_path: Path, source: str, expecte
 def test_a_relative_import_is_resolved() -> None:
     modules = {module for _, module in imported_modules(ROOT / "bot/console/__init__.py")}
     assert all(not module.startswith(".") for module in modules)
+
+
+# Issue 18: no module over about 300 lines without a reason written at its top.
+LONG_MODULE_LINES = 320
+REASON = ("on purpose", "long because")
+
+
+def test_a_long_module_says_why_at_its_top() -> None:
+    unexplained = []
+    for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "actions").rglob("*.py")]):
+        lines = path.read_text(encoding="utf-8").count("\n")
+        if lines <= LONG_MODULE_LINES:
+            continue
+        docstring = (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "").lower()
+        if not any(reason in docstring for reason in REASON):
+            unexplained.append(f"{path.relative_to(ROOT)} ({lines} lines)")
+    assert not unexplained, f"split these modules, or say at the top why they are long: {unexplained}"

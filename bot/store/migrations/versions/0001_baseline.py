@@ -1,5 +1,7 @@
 """The schema as it was before migrations: every table of bot/store, and the adoption of databases made then.
 
+Long because it spells out every table as it was (about 300 lines); later revisions are small.
+
 Revision ID: 0001
 Revises: (none)
 
