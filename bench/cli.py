@@ -60,7 +60,7 @@ def run_scaled(args: argparse.Namespace) -> int:
         results = chaos(args.short, progress, args.seed)
         out = scale_report.write(results, "chaos-short" if args.short else "chaos", scale_report.chaos_table(results))
         print("\n" + scale_report.chaos_table(results) + f"\n\nfigures: {out}", flush=True)
-        if not clean(results):
+        if not clean(results["chaos"]):
             print("MESSAGES WERE LOST, DUPLICATED, OUT OF ORDER, FOREIGN OR UNANSWERED (see above)", file=sys.stderr)
             return 1
     return 0

@@ -150,6 +150,10 @@ class ScaledStack:
             BOT_EVENT_QUEUE=str(self.event_queue),
             BOT_TRAINING_WARM_RUNNER="0",  # N gateways need no N training processes waiting
             RASA_TELEMETRY_ENABLED="false",
+            # A Rasa server killed mid-turn leaves its ticket in the lock store: the conversation's next turns
+            # wait for it to expire (Rasa's default 60 s; the chaos run measured p95 77 s after a kill). A turn
+            # takes under a second, seconds when the machine is saturated: 20 s is still far above that.
+            TICKET_LOCK_LIFETIME=os.environ.get("TICKET_LOCK_LIFETIME", "20"),
             **event_broker_environment(settings.event_broker_url),
         )
         env.update(self.extra_env)

@@ -16,6 +16,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bench.chaos import clean, run_chaos
+from bench.scaled import BENCH_LIMITS
 from bot.identity import sign_customer_token
 from bot.scale.services import create_database, drop_database, drop_queue, queue_depth
 from bot.scale.stack import ScaledStack, Size
@@ -27,6 +29,7 @@ from tests.support import http_json
 pytestmark = pytest.mark.server
 
 FIRST, SECOND = "hvor mange poeng har jeg?", "hvilke betalingsmåter har dere?"
+CHAOS_CUSTOMERS, CHAOS_SECONDS = 6, 40.0  # the short chaos run of CI: what it checks, not how fast
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def scaled(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     name = f"varde_scale_test_{secrets.token_hex(4)}"
     stack = ScaledStack(
         tmp_path_factory.mktemp("scale"), create_database(name), Size(rasa=2, gateways=2, actions=1),
-        event_queue=f"varde_events_test_{secrets.token_hex(4)}", extra_env={"BOT_CLOCK": OPEN},
+        event_queue=f"varde_events_test_{secrets.token_hex(4)}", extra_env={"BOT_CLOCK": OPEN, **BENCH_LIMITS},
     )  # fmt: skip
     try:
         stack.start()
@@ -107,3 +110,13 @@ async def test_two_messages_at_once_through_two_gateways_are_answered_in_turn(sc
     # Rasa's event broker carried the conversation's events to the stack's queue in RabbitMQ.
     depth = await asyncio.to_thread(queue_depth, get_settings().event_broker_url, str(scaled.event_queue))
     assert (depth or 0) >= len(events) // 2
+
+
+async def test_chaos_short_loses_duplicates_and_reorders_nothing(scaled: ScaledStack) -> None:
+    """`python -m bot bench --chaos`, short: customers talk while a Rasa server, the action server and a
+    gateway are SIGKILLed and Redis restarts (each started again at once). Afterwards every stored transcript
+    holds each customer message once, in the order sent, answered by the bot or by the honest "having
+    trouble" message, and nothing from another conversation. No timing is asserted (bench/results/ has it)."""
+    results = await run_chaos(scaled, CHAOS_CUSTOMERS, CHAOS_SECONDS, seed=15, progress=print)
+    assert len(results["events"]) == 4
+    assert clean(results), results["transcripts"]
