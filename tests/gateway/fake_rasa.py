@@ -7,9 +7,10 @@ tell whose answer reached which socket. The Rasa stack's other endpoints answer 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,10 +28,23 @@ def answer_to(conversation_id: str, text: str) -> str:
     return f"[{conversation_id}] du skrev: {text}"
 
 
+Answer = Callable[[str, str], str]  # (conversation id, text) -> the bot's answer
+
+
 @dataclass
 class FakeRasa:
+    """Answers each turn with `answer(sender, text)` after `delays[text]` seconds (HTTP 500 for a text in
+    `failing`), and records what it was asked, in order."""
+
     server: TestServer
     turns: Counter[tuple[str, str]] = field(default_factory=Counter)  # (sender, text) -> times Rasa got it
+    calls: Counter[str] = field(default_factory=Counter)  # text -> times Rasa got it
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # text -> the metadata it came with
+    timeline: list[str] = field(default_factory=list)  # "asked: TEXT" and "answered: TEXT", in order
+    delays: dict[str, float] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+    on_call: Callable[[str], None] | None = None  # told of each turn as it arrives
+    answer: Answer = answer_to
 
     @property
     def rasa_url(self) -> str:
@@ -45,8 +59,18 @@ def _app(fake: dict[str, FakeRasa]) -> web.Application:
     async def webhook(request: web.Request) -> web.Response:
         body: dict[str, Any] = await request.json()
         sender, text = str(body.get("sender")), str(body.get("message"))
-        fake["it"].turns[(sender, text)] += 1
-        reply = {"recipient_id": sender, "text": answer_to(sender, text)}
+        rasa = fake["it"]
+        rasa.turns[(sender, text)] += 1
+        rasa.calls[text] += 1
+        rasa.metadata[text] = body.get("metadata") or {}
+        if rasa.on_call:
+            rasa.on_call(text)
+        rasa.timeline.append(f"asked: {text}")
+        await asyncio.sleep(rasa.delays.get(text, 0))
+        rasa.timeline.append(f"answered: {text}")
+        if text in rasa.failing:
+            return web.json_response({"error": "failing on purpose"}, status=500)
+        reply = {"recipient_id": sender, "text": rasa.answer(sender, text)}
         return web.json_response({"messages": [reply], "intent": "greet", "confidence": 0.9, "language": "nb"})
 
     async def events(request: web.Request) -> web.Response:

@@ -26,15 +26,12 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -48,10 +45,10 @@ from bot.store.db import get_engine, session_scope
 from bot.store.models import utcnow
 from bot.store.transcript import accept_customer_turn, open_conversation
 from bot.web.database import Database
-from bot.web.rasa_client import GATEWAY_WEBHOOK
 from bot.web.texts import TEXTS
 from tests.conftest import POSTGRES_URL
 from tests.gateway.conftest import SHOP_ORIGIN, gateway_settings, start_gateway, stop_gateway
+from tests.gateway.fake_rasa import FakeRasa, fake_rasa
 from tests.gateway.widget_client import WidgetClient, messages
 from tests.support import RasaStack, free_port
 
@@ -60,57 +57,12 @@ def answer_to(said: str) -> str:
     return f"svar: {said}"
 
 
-@dataclass
-class StandIn:
-    """A stand-in for Rasa's gateway channel: answers each turn with `answer_to(text)`, after `delays[text]`."""
-
-    server: TestServer
-    calls: Counter[str] = field(default_factory=Counter)  # text -> times Rasa was asked
-    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)  # text -> the metadata it came with
-    timeline: list[str] = field(default_factory=list)  # "asked: TEXT" and "answered: TEXT", in order
-    delays: dict[str, float] = field(default_factory=dict)
-    failing: set[str] = field(default_factory=set)  # texts answered with HTTP 500 (after their delay)
-    on_call: Callable[[str], None] | None = None  # told of each turn as it arrives
-
-    @property
-    def url(self) -> str:
-        return str(self.server.make_url("")).rstrip("/")
-
-
 @asynccontextmanager
-async def stand_in() -> AsyncIterator[StandIn]:
-    holder: dict[str, StandIn] = {}
-
-    async def webhook(request: web.Request) -> web.Response:
-        body: dict[str, Any] = await request.json()
-        said = str(body.get("message"))
-        rasa = holder["it"]
-        rasa.calls[said] += 1
-        rasa.metadata[said] = body.get("metadata") or {}
-        if rasa.on_call:
-            rasa.on_call(said)
-        rasa.timeline.append(f"asked: {said}")
-        await asyncio.sleep(rasa.delays.get(said, 0))
-        rasa.timeline.append(f"answered: {said}")
-        if said in rasa.failing:
-            return web.json_response({"error": "failing on purpose"}, status=500)
-        reply = {"recipient_id": body.get("sender"), "text": answer_to(said)}
-        return web.json_response({"messages": [reply], "intent": "greet", "confidence": 0.9, "language": "nb"})
-
-    async def ok(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "model_id": "stand-in"})
-
-    app = web.Application()
-    app.router.add_post(GATEWAY_WEBHOOK, webhook)
-    for path in ("/", "/health", "/status"):
-        app.router.add_get(path, ok)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    holder["it"] = StandIn(server)
-    try:
-        yield holder["it"]
-    finally:
-        await server.close()
+async def stand_in() -> AsyncIterator[FakeRasa]:
+    """The fast tests' stand-in for Rasa (tests/gateway/fake_rasa.py), answering `answer_to(text)`."""
+    async with fake_rasa() as rasa:
+        rasa.answer = lambda sender, said: answer_to(said)
+        yield rasa
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -143,11 +95,11 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-def settings_for(url: str, rasa: StandIn, **changes: object) -> Settings:
+def settings_for(url: str, rasa: FakeRasa, **changes: object) -> Settings:
     fields: dict[str, object] = {
         "database_url": url,
-        "rasa_url": rasa.url,
-        "action_server_url": rasa.url,
+        "rasa_url": rasa.rasa_url,
+        "action_server_url": rasa.rasa_url,
         "allowed_origins": (SHOP_ORIGIN,),
         "rasa_timeout": 5.0,
     }
@@ -413,14 +365,14 @@ async def test_a_message_sent_while_the_database_is_down_is_stored_and_answered_
 
 # --- SIGTERM --------------------------------------------------------------------------------------------
 @asynccontextmanager
-async def gateway_process(url: str, rasa: StandIn, tmp_path: Path) -> AsyncIterator[tuple[subprocess.Popen, str]]:
+async def gateway_process(url: str, rasa: FakeRasa, tmp_path: Path) -> AsyncIterator[tuple[subprocess.Popen, str]]:
     """`python -m bot gateway`, its own process, on the test's database and the stand-in Rasa."""
     port = free_port()
     env = {
         **os.environ,
         "BOT_DATABASE_URL": url,
-        "BOT_RASA_URL": rasa.url,
-        "BOT_ACTION_SERVER_URL": rasa.url,
+        "BOT_RASA_URL": rasa.rasa_url,
+        "BOT_ACTION_SERVER_URL": rasa.rasa_url,
         "BOT_ALLOWED_ORIGINS": SHOP_ORIGIN,
         "BOT_GATEWAY_PORT": str(port),
         "BOT_SHUTDOWN_GRACE_SECONDS": "10",
