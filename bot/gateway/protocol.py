@@ -81,13 +81,36 @@ def _optional_str(frame: dict[str, Any], key: str, max_chars: int) -> str | None
     return value
 
 
+def _holds_nul(frame: object) -> bool:
+    """A NUL character anywhere in the frame: in a string, a key, or a list or object inside it. Without
+    recursion: a frame may nest as deep as json.loads lets it."""
+    pending = [frame]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
 def parse_frame(raw: str, max_text_chars: int) -> ClientFrame:
     try:
         frame = json.loads(raw)
     except ValueError as error:
         raise FrameError("bad_frame", "not JSON") from error
+    except RecursionError as error:  # "[[[[..." thousands deep fits in a frame; it failed the socket (the fuzzer)
+        raise FrameError("bad_frame", "nested too deep") from error
     if not isinstance(frame, dict):
         raise FrameError("bad_frame", "a frame is a JSON object")
+    if _holds_nul(frame):
+        # No one types a NUL, and PostgreSQL refuses one in text: stored, it failed the socket (the fuzzer).
+        client_id = frame.get("client_id")
+        named = isinstance(client_id, str) and "\x00" not in client_id and len(client_id) <= MAX_CLIENT_ID_CHARS
+        raise FrameError("bad_frame", "a NUL character", client_id if named else None)
     kind = frame.get("type")
     if kind == "hello":
         last_seq = frame.get("last_seq", 0)

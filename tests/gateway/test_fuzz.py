@@ -142,6 +142,7 @@ junk = st.one_of(
     st.tuples(st.just("json"), st.dictionaries(st.sampled_from(["type", "client_id", "text", "conversation_id",
               "last_seq", "payload", "on", "rating", "resume_secret"]), json_values(), max_size=5)),
     st.tuples(st.just("binary"), st.binary(max_size=40)),
+    st.tuples(st.just("deep"), st.integers(100, 7000)),  # "[[[[...]]]]" as deep as a frame can hold
     st.tuples(st.just("oversized")),
     st.tuples(st.just("reconnect"), st.booleans(), st.integers(0, 6)),  # and resume (with this last_seq), or not
 )  # fmt: skip
@@ -150,6 +151,11 @@ frame_kinds = st.one_of(hellos, messages, messages, messages, junk)
 sequences = st.tuples(st.integers(0, 3), st.lists(frame_kinds, min_size=1, max_size=12)).map(
     lambda drawn: ([("hello", "none", 0, None, "nb")] if drawn[0] else []) + drawn[1]  # mostly a hello first
 )
+
+
+def nested(depth: int) -> str:
+    """A typing frame whose `on` is a list `depth` lists deep."""
+    return '{"type": "typing", "on": ' + "[" * depth + "]" * depth + "}"
 
 
 class Attacker:
@@ -215,6 +221,8 @@ class Attacker:
                 await widget.ws.send_str(json.dumps(op[1], default=str))
             elif kind == "binary":
                 await widget.ws.send_bytes(op[1])
+            elif kind == "deep":
+                await widget.ws.send_str(nested(op[1]))
             elif kind == "oversized":
                 await widget.ws.send_str(json.dumps({"type": "message", "client_id": "big", "text": "x" * 20_000}))
         except (ConnectionResetError, RuntimeError):
@@ -349,6 +357,7 @@ console_ops = st.one_of(
               st.integers(-2, 4) | st.sampled_from([2**31, 2**63, 2**70]) | json_values()),
     st.tuples(st.just("raw"), st.text(max_size=60)),
     st.tuples(st.just("binary"), st.binary(max_size=20)),
+    st.tuples(st.just("deep"), st.integers(100, 2000)),
     st.tuples(st.just("oversized"),),
 )  # fmt: skip
 
@@ -401,6 +410,8 @@ async def _console_example(harness: Harness, agent: ConsoleClient, mine: str, op
                     await agent.ws.send_str(op[1])
                 elif op[0] == "binary":
                     await agent.ws.send_bytes(op[1])
+                elif op[0] == "deep":
+                    await agent.ws.send_str(nested(op[1]).replace("typing", "watch"))
                 elif op[0] == "oversized":
                     await agent.ws.send_str(json.dumps({"type": "watch", "conversation_id": "x" * 5000}))
                 else:
@@ -568,6 +579,51 @@ def test_the_fuzzers_staff_are_still_signed_in(fuzzed: Harness, staff: dict[str,
 
 def test_the_copy_of_the_training_files_is_where_the_trainer_writes(fuzzed: Harness) -> None:
     assert Path(fuzzed.training_root / "data" / "nlu").is_dir()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "message", "client_id": "c-1", "text": "hei\x00du"},
+        {"type": "message", "client_id": "c\x00-2", "text": "hei"},
+        {"type": "message", "client_id": "c-3", "text": "hei", "payload": "/greet\x00"},
+        {"type": "rating", "rating": 3, "comment": "\x00"},
+    ],
+)
+def test_a_nul_character_in_a_widget_frame_is_refused_politely(fuzzed: Harness, frame: dict[str, Any]) -> None:
+    """PostgreSQL refuses NUL in text (SQLite takes it): stored as it came, it failed the socket's handler."""
+
+    async def send() -> list[dict[str, Any]]:
+        widget = await fuzzed.gateway.widget(SHOP_ORIGIN)
+        try:
+            await widget.hello()
+            await widget.ws.send_json(frame)
+            return await widget.quiet_for(1.0)
+        finally:
+            await widget.close()
+
+    frames = fuzzed.run(send())
+    assert [f.get("code") for f in frames if f["type"] == "error"] == ["bad_frame"], frames
+    fuzzed.run(still_answers(fuzzed))
+    no_errors(fuzzed)
+
+
+def test_a_frame_nested_thousands_deep_is_refused_politely(fuzzed: Harness) -> None:
+    """Found while fuzzing (reading what json.loads does): "[[[[..." 5 000 deep (10 KB, within the frame
+    limit) made json.loads raise RecursionError, which failed the socket's handler."""
+
+    async def send() -> list[dict[str, Any]]:
+        widget = await fuzzed.gateway.widget(SHOP_ORIGIN)
+        try:
+            await widget.hello()
+            await widget.ws.send_str(nested(5000))
+            return await widget.quiet_for(1.0)
+        finally:
+            await widget.close()
+
+    frames = fuzzed.run(send())
+    assert [f.get("code") for f in frames if f["type"] == "error"] == ["bad_frame"], frames
+    no_errors(fuzzed)
 
 
 def test_a_nul_character_in_a_console_request_is_a_400(fuzzed: Harness, staff: dict[str, ConsoleClient]) -> None:
