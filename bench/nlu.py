@@ -229,7 +229,7 @@ def run_ours(workdir: Path, languages: Sequence[str]) -> dict[str, Any]:
             if (PROJECT_ROOT / "data" / "nlu" / language).is_dir():  # real questions in the languages we serve
                 in_scope += [p for p, (_, i) in zip(predicted, examples, strict=True) if i != OUT_OF_SCOPE]
                 in_scope_base += [p for p, (_, i) in zip(predicted_base, examples, strict=True) if i != OUT_OF_SCOPE]
-            row = {
+            row: dict[str, Any] = {
                 "set": f"{kind} {language}",
                 "pipeline": score(examples, predicted, ours.threshold),
                 "tfidf": score(examples, predicted_base, 0.0),

@@ -30,6 +30,7 @@ from typing import Any
 import aiohttp_session
 from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from sqlalchemy.orm import Session
 
 from bot.console.keys import AGENT, HUB
 from bot.services.staff import sign_out_everywhere
@@ -152,7 +153,7 @@ def _agent(session: Mapping[str, Any], user: StaffUser | None) -> Agent | None:
     return Agent(user.username, user.name, user.role, user.availability, float(started))
 
 
-def still_signed_in(db_session, agent: Agent, role: StaffRole) -> bool:  # type: ignore[no-untyped-def]
+def still_signed_in(db_session: Session, agent: Agent, role: StaffRole) -> bool:
     """For a long-lived connection (the console socket): is the session it opened with still good, for a
     user who still has `role`? False once a log-out, a new password or `staff sign-out` ended it, once
     the user is gone or has another role, or once the session is older than a cookie may be."""
@@ -197,7 +198,7 @@ async def console_guard(request: web.Request, handler: Handler) -> web.StreamRes
     return await handler(request)
 
 
-def _staff_user(db_session, username: str) -> StaffUser | None:  # type: ignore[no-untyped-def]
+def _staff_user(db_session: Session, username: str) -> StaffUser | None:
     return db_session.get(StaffUser, username)
 
 

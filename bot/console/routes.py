@@ -50,7 +50,7 @@ def console_app(settings: Settings) -> web.Application:
     setup_sessions(app, settings)
     app.middlewares.append(refuse_nul)  # before anything reads what the browser sent
     app.middlewares.append(console_guard)
-    app.on_response_prepare.append(console_headers)
+    app.on_response_prepare.append(console_headers)  # type: ignore[arg-type]  # aiohttp 3.9 mistypes Signal
 
     router = app.router
     router.add_get("/login", views.login_page)

@@ -122,6 +122,8 @@ class AgentConnection:
             return
         if isinstance(item, Message):
             self._put(item)
+        elif not isinstance(item, dict):
+            return
         elif (item.get("type") == "typing" and item.get("role") == "customer") or item.get("type") == "state":
             self._put({**item, "conversation_id": conversation_id})
 

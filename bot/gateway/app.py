@@ -160,7 +160,8 @@ async def finish_turns(app: web.Application) -> None:
 async def close_sockets(app: web.Application) -> None:
     """On shutdown, let every widget know to reconnect (to this gateway's successor): all at once, so one
     slow browser's close handshake holds up no one else's."""
-    closing = [ws.close(code=WSCloseCode.GOING_AWAY, message=b"gateway shutting down") for ws in list(app[SOCKETS])]
+    sockets = app[SOCKETS]
+    closing = [ws.close(code=WSCloseCode.GOING_AWAY, message=b"gateway shutting down") for ws in list(sockets)]
     await asyncio.gather(*closing, return_exceptions=True)
 
 
@@ -188,7 +189,7 @@ def init_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.extend(
         [database_ctx, http_ctx, broker_ctx, limiter_ctx, hub_ctx, relay_ctx, desk_ctx, events_ctx, recovery_ctx]
     )
-    app.on_shutdown.extend([finish_turns, close_sockets])
+    app.on_shutdown.extend([finish_turns, close_sockets])  # type: ignore[list-item]  # aiohttp 3.9 mistypes Signal
     setup_routes(app)
     setup_middlewares(app)
     mount(app, CONSOLE_PREFIX, console_app(settings))

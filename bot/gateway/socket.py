@@ -136,7 +136,7 @@ class WidgetConnection:
         self._typing: tuple[bool, float] = (False, 0.0)  # the last typing state passed on, and when
 
     # --- the relay pushes here -----------------------------------------------------------------
-    def push(self, item: Message | dict[str, Any]) -> None:
+    def push(self, item: Message | dict[str, Any] | _Welcome) -> None:
         if isinstance(item, dict) and item.get("type") == "typing" and item.get("role") == "customer":
             return  # the customer's own typing is for the agent's console
         if self._outbox.qsize() >= MAX_QUEUED_FRAMES:
@@ -328,7 +328,8 @@ class WidgetConnection:
             )
         if outcome.outcome == "duplicate":
             # Stored and answered before; its echo and replies reach this socket by seq.
-            log.info("conversation %s: resend of seq=%d ignored", self.conversation_id, outcome.message.seq)
+            seq = outcome.message.seq if outcome.message else None
+            log.info("conversation %s: resend of seq=%s ignored", self.conversation_id, seq)
             return
         if outcome.outcome == "held":
             # The database is down: the relay stores it (and it is echoed, and answered) once it is back;

@@ -132,7 +132,7 @@ class GuardedIntentClassifier(LogisticRegressionClassifier):
             layout_file = model_dir / LAYOUT_FILE  # absent in models from before warm starts
             if layout_file.exists():
                 component.layout = [tuple(block) for block in json.loads(layout_file.read_text(encoding="utf-8"))]
-        return component  # type: ignore[return-value]
+        return component
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
         X, _ = self._stack_features(messages)

@@ -14,6 +14,7 @@ from typing import Literal
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from bot.services.queue import position as queue_position
 from bot.services.staff import available_agents
@@ -48,7 +49,7 @@ class Released:
     claimed_at: datetime | None
 
 
-def _conditional(session: Session, statement) -> int:  # type: ignore[no-untyped-def]
+def _conditional(session: Session, statement: Executable) -> int:
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount
 
 

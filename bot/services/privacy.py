@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, create_engine, delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable, Select
 
 from bot.store.conversations import Conversation, ConversationState, InboxDecision, Message, MessageRole
 from bot.store.desk import AgentNote, Ticket
@@ -173,7 +174,7 @@ def expired_conversations(session: Session, last_activity_before: datetime) -> l
     )
 
 
-def _rows(session: Session, statement) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _rows(session: Session, statement: Executable) -> list[dict[str, Any]]:
     return [_plain(dict(row._mapping)) for row in session.execute(statement)]
 
 
@@ -181,7 +182,7 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value.isoformat() if isinstance(value, date) else value for key, value in row.items()}
 
 
-def _table(model):  # type: ignore[no-untyped-def]
+def _table(model: Any) -> Select:
     return select(*model.__table__.columns)
 
 

@@ -23,4 +23,5 @@ RASA = web.AppKey("rasa", RasaClient)
 RELAY = web.AppKey("relay", Relay)
 BROKER: web.AppKey[Broker] = web.AppKey("broker")  # events between gateway processes
 LIMITER: web.AppKey[Limiter] = web.AppKey("limiter")  # limits per client address (bot/web/limits.py)
-SOCKETS = web.AppKey("sockets", weakref.WeakSet)  # open widget and console sockets, closed on shutdown
+# Open widget and console sockets, closed on shutdown.
+SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets", weakref.WeakSet)

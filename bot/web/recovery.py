@@ -60,7 +60,8 @@ async def sweep(db: Database, relay: Relay, settings: Settings) -> tuple[int, in
     )
     redriven = told = 0
     for conversation_id, group in groupby(found, key=lambda turn: turn.message.conversation_id):
-        lost, again = [], []
+        lost: list[turns.OpenTurn] = []
+        again: list[turns.OpenTurn] = []
         for turn in group:
             too_old = turns.age(turn, now).total_seconds() > settings.turn_redrive_max_age_seconds
             (lost if turn.message.turn_state == TurnState.SENT_TO_RASA or too_old else again).append(turn)
