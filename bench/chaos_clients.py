@@ -45,7 +45,7 @@ class Audit:
     lost: int = 0
     duplicated: int = 0
     out_of_order: int = 0
-    foreign: int = 0  # a message that is not this conversation's (another customer's text)
+    foreign: int = 0  # a customer message this customer never sent (another conversation's), stored or live
     problems: list[str] = field(default_factory=list)
 
     def add(self, other: Audit) -> None:
@@ -178,14 +178,18 @@ class ChaosCustomer:
                 frames.append(frame)
         await replay.close()
         sent = {turn.client_id: index for index, turn in enumerate(self.turns)}
-        texts = {turn.text for turn in self.turns}
+        # Every customer message carries the id its sender made: one this customer never made is another's.
+        result.foreign = sum(
+            1
+            for frame in [*frames, *self.live]
+            if frame.get("role") == "customer" and frame.get("client_id") not in sent
+        )
         seen: dict[str, int] = {}
         order: list[int] = []
         for frame in frames:
             if frame.get("role") == "customer":
                 client_id = frame.get("client_id")
                 if client_id not in sent:
-                    result.foreign += frame.get("text") not in texts
                     continue
                 seen[client_id] = seen.get(client_id, 0) + 1
                 if seen[client_id] == 1:
