@@ -190,7 +190,7 @@ class AgentConnection:
     async def _handle(self, raw: str) -> None:
         try:
             frame = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # "[[[[..." 2 000 deep fits in 4 KiB; it ended the socket (the fuzzer)
             return
         if not isinstance(frame, dict):
             return

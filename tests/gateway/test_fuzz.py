@@ -628,6 +628,27 @@ def test_a_frame_nested_thousands_deep_is_refused_politely(fuzzed: Harness) -> N
     no_errors(fuzzed)
 
 
+def test_a_console_frame_nested_thousands_deep_is_ignored(
+    fuzzed: Harness, staff: dict[str, ConsoleClient], once_claimed: str
+) -> None:
+    """Found while fuzzing: "[[[[..." 2 000 deep (4 KB, within the console's frame limit) made json.loads
+    raise RecursionError, which ended the console socket with an unhandled error."""
+
+    async def watch() -> list[int]:
+        agent = staff["agent"]
+        await agent.connect()
+        try:
+            await agent.ws.send_str(nested(2000))  # type: ignore[union-attr]
+            await agent.send({"type": "watch", "conversation_id": once_claimed, "last_seq": 0})
+            shown = await agent.until(lambda f: f["type"] == "watching", timeout=5)
+            return [f["seq"] for f in shown if f["type"] == "message"]
+        finally:
+            await agent.ws.close()  # type: ignore[union-attr]
+
+    assert fuzzed.run(watch()) == [1, 2]
+    no_errors(fuzzed)
+
+
 def test_a_nul_character_in_a_console_request_is_a_400(fuzzed: Harness, staff: dict[str, ConsoleClient]) -> None:
     """Found while fuzzing on PostgreSQL, which refuses NUL in text (SQLite takes it): a log-in name with one
     was a 500 there. Refused before the guard or any handler reads it, on either database."""
