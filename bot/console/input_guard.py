@@ -2,7 +2,8 @@
 
 PostgreSQL refuses NUL in text, so a NUL in a log-in name, a reply, a note or a query reached the database
 driver as an error, and the page as a 500. No one types one: a request carrying one in its path, query
-or form gets a plain 400, before the guard or any handler reads it.
+or form gets a plain 400, after the guard (which reads only the encrypted session cookie and the CSRF
+token) and before any handler reads it.
 """
 
 from __future__ import annotations

@@ -48,8 +48,9 @@ def console_app(settings: Settings) -> web.Application:
         app, loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
     )
     setup_sessions(app, settings)
-    app.middlewares.append(refuse_nul)  # before anything reads what the browser sent
     app.middlewares.append(console_guard)
+    # After the guard, so no one parses a form for a visitor who isn't logged in; before every handler.
+    app.middlewares.append(refuse_nul)
     app.on_response_prepare.append(console_headers)  # type: ignore[arg-type]  # aiohttp 3.9 mistypes Signal
 
     router = app.router

@@ -651,7 +651,7 @@ def test_a_console_frame_nested_thousands_deep_is_ignored(
 
 def test_a_nul_character_in_a_console_request_is_a_400(fuzzed: Harness, staff: dict[str, ConsoleClient]) -> None:
     """Found while fuzzing on PostgreSQL, which refuses NUL in text (SQLite takes it): a log-in name with one
-    was a 500 there. Refused before the guard or any handler reads it, on either database."""
+    was a 500 there. Refused before any handler reads it, on either database."""
 
     async def requests() -> list[int]:
         browser = ConsoleClient.anonymous(fuzzed.url("/"))
