@@ -19,11 +19,13 @@ run: seed train
 lint: install
 	@.venv/bin/ruff check bot actions tests bench scripts
 	@.venv/bin/ruff format --check bot actions tests bench scripts
+	@.venv/bin/mypy
 
 test: install
 	@scripts/services.sh
 	@$(PY) -m bot train
 	@.venv/bin/ruff check bot actions tests bench scripts
+	@.venv/bin/mypy
 	@$(PY) -m pytest
 
 # No trained model, Rasa, browser or training: unit, store, actions and the gateway's own tests.

@@ -94,7 +94,7 @@ async def _throughput(
                     per_level[level].append({"error": repr(error), "latency": {}, "delivery": {}})
                     continue
                 first += customers
-                summary = run.summary()
+                summary: dict[str, Any] = run.summary()
                 per_level[level].append(summary)
                 progress(
                     f"round {round_number + 1}: {level} Rasa: {summary.get('throughput_msg_s')} answered msg/s, "

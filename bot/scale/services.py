@@ -72,7 +72,7 @@ async def _queue(amqp_url: str, queue: str, delete: bool) -> int | None:
             declared = await channel.declare_queue(queue, passive=True)
         except Exception:  # no such queue
             return None
-        depth = declared.declaration_result.message_count
+        depth = declared.declaration_result.message_count or 0
         if delete:
             await declared.delete(if_unused=False, if_empty=False)
         return int(depth)

@@ -184,7 +184,7 @@ class ScaledStack:
         return bot_command("gateway", "--port", port)
 
     def write_config(self) -> None:
-        redis = urlsplit(self.redis_url)
+        redis = urlsplit(str(self.redis_url))
         self.endpoints_file.write_text(
             endpoints_yaml(redis.hostname or "127.0.0.1", redis.port or 6379, str(self.event_queue))
         )
