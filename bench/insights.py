@@ -18,9 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
-from bench.stack import POSTGRES_ADMIN_URL
 from bot.insights.charts import chart
 from bot.insights.filters import for_days
 from bot.insights.queries import PARTS, assemble, insights
@@ -29,6 +28,7 @@ from bot.store.conversations import Conversation
 from bot.store.db import create_schema, get_engine, session_scope
 from bot.store.history import HISTORY_PREFIX, generate_history
 from bot.store.insight_indexes import INDEXES
+from bot.store.postgres_admin import create_database
 from bot.store.seed import seed_demo
 
 DATABASE = "varde_insights_bench"
@@ -36,18 +36,8 @@ REPEAT = 3
 TARGET_SECONDS = 1.0
 
 
-def _url() -> str:
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
-
-
 def _prepare(conversations: int, regenerate: bool, say: Callable[[str], None]) -> str:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DATABASE}).first()
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    url = _url()
+    url = create_database(DATABASE, exist_ok=True)  # kept between runs: generating costs minutes
     create_schema(url)
     with session_scope(url) as session:
         have = session.execute(

@@ -27,7 +27,6 @@ from bot.settings import PROJECT_ROOT, get_settings
 
 PARTS = ("actions", "rasa", "gateway")
 STOCK = "stock"  # Rasa as shipped, for the baseline path
-POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 def http_json(url: str, headers: dict[str, str] | None = None, timeout: float = 3) -> tuple[int, Any]:
@@ -47,27 +46,17 @@ class Database:
     def create(cls, kind: str, work_dir: Path, name: str = "varde") -> Database:
         if kind == "sqlite":
             return cls(f"sqlite:///{work_dir / f'{name}.db'}", kind)
-        from sqlalchemy import create_engine, text
+        from bot.store.postgres_admin import create_database
 
         name = f"varde_bench_{secrets.token_hex(4)}"
-        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))  # name is ours, not input
-        engine.dispose()
-        return cls(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", kind, name)
+        return cls(create_database(name), kind, name)
 
     def drop(self) -> None:
         if not self._drop:
             return
-        from sqlalchemy import create_engine, text
+        from bot.store.postgres_admin import drop_database
 
-        from bot.store.db import get_engine
-
-        get_engine(self.url).dispose()
-        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self._drop}" WITH (FORCE)'))
-        engine.dispose()
+        drop_database(self._drop)
 
 
 @dataclass

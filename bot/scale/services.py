@@ -9,31 +9,16 @@ and `queue_depth` never raise when RabbitMQ is away (they report None).
 from __future__ import annotations
 
 import asyncio
-import re
 
-from sqlalchemy import create_engine, text
+from bot.store import postgres_admin
+from bot.store.postgres_admin import POSTGRES_ADMIN_URL, drop_database
 
-POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-SAFE_NAME = re.compile(r"^[a-z0-9_]+$")
-
-
-def database_url(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> str:
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+__all__ = ["create_database", "drop_database", "drop_queue", "prepare", "queue_depth"]
 
 
 def create_database(name: str, admin_url: str = POSTGRES_ADMIN_URL, exist_ok: bool = False) -> str:
-    """CREATE DATABASE `name` (migrated and seeded); its URL."""
-    if not SAFE_NAME.match(name):
-        raise ValueError(f"not a database name of ours: {name!r}")
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
-        if exists and not exist_ok:
-            raise RuntimeError(f"database {name} exists")
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))  # checked above: ours, not input
-    engine.dispose()
-    url = database_url(name, admin_url)
+    """CREATE DATABASE `name`, migrated and seeded; its URL."""
+    url = postgres_admin.create_database(name, admin_url, exist_ok)
     prepare(url)
     return url
 
@@ -45,18 +30,6 @@ def prepare(url: str) -> None:
 
     upgrade(url)
     ensure_seeded(url)
-
-
-def drop_database(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
-    if not SAFE_NAME.match(name):
-        raise ValueError(f"not a database name of ours: {name!r}")
-    from bot.store.db import get_engine
-
-    get_engine(database_url(name, admin_url)).dispose()
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 async def _queue(amqp_url: str, queue: str, delete: bool) -> int | None:

@@ -10,7 +10,6 @@ import dataclasses
 import logging
 import shutil
 import threading
-import uuid
 from collections.abc import Awaitable, Iterator
 from concurrent.futures import Future
 from contextlib import AsyncExitStack, contextmanager
@@ -19,11 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp.http_exceptions import HttpProcessingError
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.settings import PROJECT_ROOT, get_settings
-from bot.store.db import get_engine
 from bot.training.workspace import TRAINING_FILES
 from tests.gateway.conftest import Gateway
 from tests.gateway.fake_rasa import FakeRasa, fake_rasa, gateway_before
@@ -92,23 +88,6 @@ def copy_training_files(root: Path) -> None:
         elif source.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
-
-
-@contextmanager
-def fresh_postgres(server_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database on the server of `server_url`; dropped afterwards."""
-    name = f"varde_fuzz_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

@@ -38,13 +38,14 @@ from bot.settings import get_settings
 from bot.store.conversations import Message
 from bot.store.db import session_scope
 from bot.store.models import HandoffRequest
+from bot.store.postgres_admin import scratch_database
 from bot.store.seed import seed_demo
 from bot.store.staff import LoginFailure
 from tests.conftest import POSTGRES_URL
 from tests.gateway.conftest import SHOP_ORIGIN
 from tests.gateway.console_client import ConsoleClient
 from tests.gateway.fake_rasa import answer_to
-from tests.gateway.fuzz_support import Harness, fresh_postgres, running_gateway
+from tests.gateway.fuzz_support import Harness, running_gateway
 from tests.gateway.widget_client import WidgetClient
 
 PASSWORD = "a long enough password for the fuzzer"
@@ -67,7 +68,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with ExitStack() as stack:
         url = get_settings().database_url
         if request.param == "postgresql":
-            url = stack.enter_context(fresh_postgres(POSTGRES_URL))
+            url = stack.enter_context(scratch_database("varde_fuzz", POSTGRES_URL))
         seed_demo(url)
         harness = stack.enter_context(running_gateway(tmp_path_factory.mktemp("fuzz-training"), database_url=url))
         yield harness

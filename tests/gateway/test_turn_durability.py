@@ -32,8 +32,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import create_engine, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from bot.gateway import app as gateway_app
@@ -41,8 +40,9 @@ from bot.identity import verify_customer_token
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.store import migrate, turns
 from bot.store.conversations import Message, TurnState
-from bot.store.db import get_engine, session_scope
+from bot.store.db import session_scope
 from bot.store.models import utcnow
+from bot.store.postgres_admin import scratch_database
 from bot.store.transcript import accept_customer_turn, open_conversation
 from bot.web.database import Database
 from bot.web.texts import TEXTS
@@ -73,19 +73,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         migrate.upgrade(url)
         yield url
         return
-    name = f"varde_turns_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("varde_turns", POSTGRES_URL) as url:
         migrate.upgrade(url)
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

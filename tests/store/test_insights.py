@@ -3,18 +3,16 @@ and on PostgreSQL: every metric, for each period, language and topic."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.insights.filters import from_query
 from bot.insights.queries import Insights, insights, percentile
 from bot.store.db import create_schema, get_engine, session_scope
+from bot.store.postgres_admin import scratch_database
 from tests.conftest import POSTGRES_URL
 from tests.store.insights_history import add_history
 
@@ -32,21 +30,11 @@ def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         yield url
         get_engine(url).dispose()
         return
-    name = f"varde_insights_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("varde_insights", POSTGRES_URL) as url:
         create_schema(url)
         with session_scope(url) as session:
             add_history(session)
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def numbers(url: str, **query: str) -> Insights:

@@ -6,20 +6,19 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inspect, select, text
 
 from bot.settings import get_settings
 from bot.store import migrate
 from bot.store.conversations import Conversation
 from bot.store.db import create_schema, get_engine, session_scope
+from bot.store.postgres_admin import scratch_database
 from bot.store.transcript import resume_conversation
 from tests.conftest import POSTGRES_URL
 from tests.support import run_bot
@@ -48,18 +47,8 @@ def empty(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'shop.db'}"
         return
-    name = f"varde_migrations_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("varde_migrations", POSTGRES_URL) as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def differences(url: str) -> list:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, delete, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, func, select
 
 from bot.services import login_guard
 from bot.services.login_guard import ADDRESS_ALLOWANCE, LoginLimits, locked_for, log_in
 from bot.store.db import create_schema, get_engine, session_scope
 from bot.store.models import utcnow
+from bot.store.postgres_admin import scratch_database
 from bot.store.staff import LoginFailure
 from tests.conftest import POSTGRES_URL
 
@@ -113,19 +112,9 @@ def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type
         yield url
         get_engine(url).dispose()
         return
-    name = f"varde_guard_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("varde_guard", POSTGRES_URL) as url:
         create_schema(url)
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.parametrize(

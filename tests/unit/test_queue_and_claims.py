@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.services import assignment, queue
@@ -19,6 +17,7 @@ from bot.store import migrate
 from bot.store.conversations import Conversation
 from bot.store.db import create_schema, get_engine, session_scope
 from bot.store.models import HandoffRequest, utcnow
+from bot.store.postgres_admin import scratch_database
 from bot.store.seed import seed_demo
 from bot.store.staff import StaffUser
 from tests.conftest import POSTGRES_URL
@@ -32,19 +31,9 @@ def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         seed_demo(url)
         yield url
         return
-    name = f"varde_desk_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("varde_desk", POSTGRES_URL) as url:
         seed_demo(url)
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def queued(
