@@ -28,7 +28,8 @@ test: install
 	@.venv/bin/mypy
 	@$(PY) -m pytest
 
-# No trained model, Rasa, browser or training: unit, store, actions and the gateway's own tests.
+# No trained model, Rasa, browser or training: unit, store, actions and the gateway's own tests;
+# the fuzzer draws a third of its examples (tests/gateway/test_fuzz.py; `make test` draws them all).
 test-fast: install
 	@scripts/services.sh
-	@$(PY) -m pytest -m "not slow"
+	@BOT_TEST_FUZZ=quick $(PY) -m pytest -m "not slow"

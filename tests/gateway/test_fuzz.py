@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 import uuid
@@ -49,6 +50,15 @@ from tests.gateway.fuzz_support import Harness, running_gateway
 from tests.gateway.widget_client import WidgetClient
 
 PASSWORD = "a long enough password for the fuzzer"
+# `make test` (and a plain `pytest`) draws the full number of examples below; `make test-fast` sets
+# BOT_TEST_FUZZ=quick and draws a third of them (still derandomized: the same ones each quick run).
+QUICK = os.environ.get("BOT_TEST_FUZZ") == "quick"
+
+
+def examples(full: int) -> int:
+    return max(1, full // 3) if QUICK else full
+
+
 FUZZ = settings(
     deadline=None,
     derandomize=True,  # the same examples every run: a failure is a failure again
@@ -318,7 +328,7 @@ async def still_answers(harness: Harness) -> None:
         assert health.status < 500
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=examples(15))
 @given(ops=sequences)
 def test_widget_socket_survives_any_frames_and_loses_mixes_or_doubles_nothing(
     fuzzed: Harness, ops: list[tuple[Any, ...]]
@@ -385,7 +395,7 @@ def once_claimed(fuzzed: Harness, usernames: dict[str, str]) -> str:
     return conversation_id
 
 
-@settings(FUZZ, max_examples=12)
+@settings(FUZZ, max_examples=examples(12))
 @given(ops=st.lists(console_ops, min_size=1, max_size=10))
 def test_console_socket_survives_any_frames_and_shows_no_one_elses_chat(
     fuzzed: Harness, staff: dict[str, ConsoleClient], once_claimed: str, ops: list[tuple[Any, ...]]
@@ -496,7 +506,7 @@ form_values = st.one_of(
 form_data = st.dictionaries(st.sampled_from(FORM_FIELDS) | st.text(max_size=10), form_values, max_size=6)
 
 
-@settings(FUZZ, max_examples=12)
+@settings(FUZZ, max_examples=examples(12))
 @given(
     who=st.sampled_from(["agent", "trainer", "nobody"]),
     params=st.lists(path_values, min_size=2, max_size=2),
