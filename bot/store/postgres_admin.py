@@ -32,8 +32,12 @@ def database_url(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> str:
     return make_url(admin_url).set(database=_checked(name)).render_as_string(hide_password=False)
 
 
-def create_database(name: str, admin_url: str = POSTGRES_ADMIN_URL, exist_ok: bool = False) -> str:
-    """CREATE DATABASE `name` (empty); its URL. With `exist_ok`, an existing one is kept as it is."""
+def create_database(
+    name: str, admin_url: str = POSTGRES_ADMIN_URL, exist_ok: bool = False, template: str | None = None
+) -> str:
+    """CREATE DATABASE `name` (empty, or a copy of database `template`, to which no one may be connected);
+    its URL. With `exist_ok`, an existing one is kept as it is."""
+    copy_of = f' TEMPLATE "{_checked(template)}"' if template is not None else ""
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
@@ -43,7 +47,7 @@ def create_database(name: str, admin_url: str = POSTGRES_ADMIN_URL, exist_ok: bo
             if exists and not exist_ok:
                 raise RuntimeError(f"database {name} exists")
             if not exists:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+                connection.execute(text(f'CREATE DATABASE "{name}"{copy_of}'))
     finally:
         engine.dispose()
     return database_url(name, admin_url)
@@ -61,10 +65,10 @@ def drop_database(name: str, admin_url: str = POSTGRES_ADMIN_URL) -> None:
 
 
 @contextmanager
-def scratch_database(prefix: str, admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
-    """A new, empty database named `prefix` plus a random suffix; dropped afterwards."""
+def scratch_database(prefix: str, admin_url: str = POSTGRES_ADMIN_URL, template: str | None = None) -> Iterator[str]:
+    """A new database named `prefix` plus a random suffix, empty or a copy of `template`; dropped afterwards."""
     name = f"{prefix}_{secrets.token_hex(5)}"
-    url = create_database(name, admin_url)
+    url = create_database(name, admin_url, template=template)
     try:
         yield url
     finally:
