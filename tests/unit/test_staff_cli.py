@@ -86,7 +86,7 @@ def test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_change
                     break
             except OSError:
                 assert time.monotonic() < deadline, "the production gateway did not start"
-                time.sleep(0.5)
+                time.sleep(0.1)
     finally:
         gateway.terminate()
         gateway.wait(timeout=30)
