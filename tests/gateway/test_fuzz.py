@@ -59,6 +59,11 @@ def examples(full: int) -> int:
     return max(1, full // 3) if QUICK else full
 
 
+# The gateway answers a local socket within milliseconds: after the ops, a socket is read until no frame has
+# come for this long (it was a fixed 0.3 s, then 0.2 s more after the transcripts settled).
+QUIET = 0.1
+
+
 FUZZ = settings(
     deadline=None,
     derandomize=True,  # the same examples every run: a failure is a failure again
@@ -252,14 +257,31 @@ class Attacker:
                 return
             if message.type != aiohttp.WSMsgType.TEXT:
                 return
-            frame = json.loads(message.data)
-            self.widget.frames.append(frame)
-            if frame["type"] == "welcome":
-                self.current = frame["conversation_id"]
-                if frame.get("resume_secret"):
-                    self.secrets[self.current] = frame["resume_secret"]
+            self.note(json.loads(message.data))
             if time.monotonic() >= deadline:
                 return
+
+    async def drain_until_quiet(self, quiet: float = QUIET, most: float = 5.0) -> None:
+        """Read until nothing has arrived for `quiet` seconds (at most `most` seconds); note the welcomes."""
+        if self.widget is None:
+            return
+        end = time.monotonic() + most
+        while (remaining := end - time.monotonic()) > 0:
+            try:
+                message = await self.widget.ws.receive(timeout=min(quiet, remaining))
+            except asyncio.TimeoutError:
+                return
+            if message.type != aiohttp.WSMsgType.TEXT:
+                return
+            self.note(json.loads(message.data))
+
+    def note(self, frame: dict[str, Any]) -> None:
+        assert self.widget is not None
+        self.widget.frames.append(frame)
+        if frame["type"] == "welcome":
+            self.current = frame["conversation_id"]
+            if frame.get("resume_secret"):
+                self.secrets[self.current] = frame["resume_secret"]
 
     @property
     def conversations(self) -> set[str]:
@@ -346,10 +368,14 @@ async def _widget_example(harness: Harness, ops: list[tuple[Any, ...]]) -> None:
         await victim.say(private)  # the victim writes while the attacker works
         for op in ops:
             await attacker.send(op)
-        await attacker.drain(0.3)
+        await attacker.drain_until_quiet()
         victim_id = victim.conversation_id or ""
-        rows = await settled(harness.database_url, {*attacker.conversations, victim_id})
-        await attacker.drain(0.2)
+        # Until every conversation the attacker was welcomed into (a welcome read late included) has settled.
+        settled_ones: set[str] = set()
+        while (wanted := {*attacker.conversations, victim_id}) != settled_ones:
+            rows = await settled(harness.database_url, wanted)
+            settled_ones = wanted
+            await attacker.drain_until_quiet()
         for conversation_id, messages in rows.items():
             check_transcript(harness, conversation_id, messages)
         assert {m.text for m in rows[victim_id] if m.role == "customer"} <= {private}, "the attacker wrote into it"
@@ -430,15 +456,15 @@ async def _console_example(harness: Harness, agent: ConsoleClient, mine: str, op
                     await agent.ws.send_str(json.dumps(frame, default=str))
             except (ConnectionResetError, RuntimeError):
                 pass
-        received = await _read_all(agent.ws, 0.3)
-        for frame in received:
-            if frame.get("type") in ("message", "typing", "state", "note", "watching"):
-                assert frame.get("conversation_id") == mine, f"another conversation's {frame['type']}"
-        assert private not in json.dumps(received), "the victim's words reached the agent"
+        received = await _read_all(agent.ws)
         if agent.ws.closed:
             await agent.connect()
         await agent.send({"type": "watch", "conversation_id": mine, "last_seq": 0})  # the same socket still serves
         shown = await agent.until(lambda f: f["type"] == "watching" and f["conversation_id"] == mine, timeout=5)
+        for frame in received + shown:  # what came after the ops, and up to this watch's answer
+            if frame.get("type") in ("message", "typing", "state", "note", "watching"):
+                assert frame.get("conversation_id") == mine, f"another conversation's {frame['type']}"
+        assert private not in json.dumps(received + shown), "the victim's words reached the agent"
         seqs = [f["seq"] for f in shown if f["type"] == "message" and f["conversation_id"] == mine]
         assert seqs[-2:] == [1, 2], "the agent's own conversation, from the start, after whatever came before"
         await agent.ws.close()
@@ -450,11 +476,14 @@ async def _console_example(harness: Harness, agent: ConsoleClient, mine: str, op
         await victim.close()
 
 
-async def _read_all(ws: aiohttp.ClientWebSocketResponse, seconds: float) -> list[dict[str, Any]]:
-    frames, deadline = [], time.monotonic() + seconds
-    while (remaining := deadline - time.monotonic()) > 0:
+async def _read_all(
+    ws: aiohttp.ClientWebSocketResponse, quiet: float = QUIET, most: float = 5.0
+) -> list[dict[str, Any]]:
+    """The frames that arrive until none has for `quiet` seconds (at most `most` seconds)."""
+    frames, end = [], time.monotonic() + most
+    while (remaining := end - time.monotonic()) > 0:
         try:
-            message = await ws.receive(timeout=remaining)
+            message = await ws.receive(timeout=min(quiet, remaining))
         except asyncio.TimeoutError:
             break
         if message.type != aiohttp.WSMsgType.TEXT:
