@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,13 +25,45 @@ def rasa(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
-def test_intent_macro_f1_on_the_held_out_set(trained_model: Path, tmp_path: Path, language: str) -> None:
-    result = rasa(
-        "test", "nlu", "--nlu", f"tests/nlu/{language}.yml", "--model", str(trained_model), "--out", str(tmp_path)
+@dataclass(frozen=True)
+class Scoring:
+    out: Path  # out/<language>/intent_report.json, out/conversations/story_report.json
+    exit_code: int
+    output: str
+
+
+@pytest.fixture(scope="module")
+def scoring(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Scoring:
+    """Rasa's own `rasa test nlu` per language and `rasa test core --e2e`, run as the retrain gate runs
+    them: in one interpreter (bot.training.rasa_runner), so TensorFlow and the model load once, without
+    plots (they took seconds per language and nobody looks at them here)."""
+    out = tmp_path_factory.mktemp("scoring")
+    commands = [
+        ["test", "nlu", "--nlu", f"tests/nlu/{language}.yml", "--model", str(trained_model),
+         "--out", str(out / language), "--no-plot"]
+        for language in SUPPORTED_LANGUAGES
+    ]  # fmt: skip
+    # --e2e runs every user text through NLU too, so a story also checks the intent and entities.
+    commands.append(
+        ["test", "core", "--e2e", "--stories", "tests/test_stories.yml", "--model", str(trained_model),
+         "--out", str(out / "conversations"), "--no-plot"]
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.training.rasa_runner", *(json.dumps(command) for command in commands)],
+        cwd=PROJECT_ROOT,
+        env=rasa_environment(get_settings()),
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads((tmp_path / "intent_report.json").read_text())
+    return Scoring(out, result.returncode, result.stdout[-3000:] + result.stderr[-3000:])
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_intent_macro_f1_on_the_held_out_set(scoring: Scoring, language: str) -> None:
+    report_file = scoring.out / language / "intent_report.json"
+    assert report_file.exists(), scoring.output
+    report = json.loads(report_file.read_text())
     macro_f1 = report["macro avg"]["f1-score"]
     print(f"{language}: accuracy {report['accuracy']:.3f}, macro-F1 {macro_f1:.3f}")
     assert macro_f1 >= MIN_MACRO_F1
@@ -43,23 +76,11 @@ def test_held_out_set_shares_nothing_with_training_data() -> None:
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_every_conversation_test_passes(trained_model: Path, tmp_path: Path) -> None:
-    result = rasa(
-        # --e2e runs every user text through NLU too, so a story also checks the intent and entities.
-        "test",
-        "core",
-        "--e2e",
-        "--stories",
-        "tests/test_stories.yml",
-        "--model",
-        str(trained_model),
-        "--out",
-        str(tmp_path),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    failed = (tmp_path / "failed_test_stories.yml").read_text()
+def test_every_conversation_test_passes(scoring: Scoring) -> None:
+    assert scoring.exit_code == 0, scoring.output
+    failed = (scoring.out / "conversations" / "failed_test_stories.yml").read_text()
     assert "- story:" not in failed, failed[:5000]
-    report = json.loads((tmp_path / "story_report.json").read_text())
+    report = json.loads((scoring.out / "conversations" / "story_report.json").read_text())
     assert report["conversation_accuracy"]["accuracy"] == 1.0
 
 
