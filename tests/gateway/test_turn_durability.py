@@ -19,13 +19,14 @@ import asyncio
 import dataclasses
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager, closing, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from bot.identity import verify_customer_token
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.store import migrate, turns
 from bot.store.conversations import Message, TurnState
-from bot.store.db import session_scope
+from bot.store.db import get_engine, session_scope
 from bot.store.models import utcnow
 from bot.store.postgres_admin import scratch_database
 from bot.store.transcript import accept_customer_turn, open_conversation
@@ -65,13 +66,31 @@ async def stand_in() -> AsyncIterator[FakeRasa]:
         yield rasa
 
 
+@pytest.fixture(scope="module")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database migrated once for this file, for the tests to copy (migrating a new file
+    takes about 0.25 s; a copy a few milliseconds)."""
+    path = tmp_path_factory.mktemp("turns-template") / "shop.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    get_engine(url).dispose()
+    return path
+
+
+def copy_of(template: Path, tmp_path: Path) -> str:
+    """A database of this test's own: a copy of `template` (SQLite's backup API)."""
+    path = tmp_path / "shop.db"
+    source = sqlite3.connect(template)
+    with closing(source), closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> Iterator[str]:
     """An empty database of this test's own, migrated; on PostgreSQL a new one, dropped afterwards."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'shop.db'}"
-        migrate.upgrade(url)
-        yield url
+        yield copy_of(migrated_sqlite, tmp_path)
         return
     with scratch_database("varde_turns", POSTGRES_URL) as url:
         migrate.upgrade(url)
@@ -79,10 +98,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
-    migrate.upgrade(url)
-    return url
+def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+    return copy_of(migrated_sqlite, tmp_path)
 
 
 def settings_for(url: str, rasa: FakeRasa, **changes: object) -> Settings:
