@@ -7,9 +7,11 @@ import os
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jwt
 from rasa_sdk import Tracker
@@ -17,6 +19,33 @@ from rasa_sdk import Tracker
 from bot.processes import Child, actions_ready, bot_command, rasa_ready, wait_until
 from bot.processes import free_port as free_port  # a port nothing listens on now, for a server a test starts
 from bot.settings import PROJECT_ROOT
+
+T = TypeVar("T")
+# Work that tests only wait for (subprocesses on files of their own), one piece at a time beside the run.
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tests-background")
+
+
+class BackgroundWork(Generic[T]):
+    """A test module's waiting, by test name: started in the background as soon as the run's tests are
+    chosen (tests/conftest.py calls the module's `begin_in_background` with its chosen tests), or at the
+    latest when the test asks for its result; the test then asserts on what it returned."""
+
+    def __init__(self, work: dict[str, Callable[[], T]]) -> None:
+        self.work = work
+        self.started: dict[str, Future[T]] = {}
+
+    def begin(self, tests: Iterable[str]) -> None:
+        for test in tests:
+            if test in self.work:
+                self._start(test)
+
+    def result(self, test: str) -> T:
+        return self._start(test).result()
+
+    def _start(self, test: str) -> Future[T]:
+        if test not in self.started:
+            self.started[test] = _BACKGROUND.submit(self.work[test])
+        return self.started[test]
 
 
 def run_bot(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:

