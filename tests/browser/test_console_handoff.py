@@ -61,6 +61,8 @@ def log_in(agent: Page, gateway: str, username: str = "agent.anne", available: b
     agent.get_by_label("Password").fill("demo-agent")
     agent.get_by_role("button", name="Log in").click()
     expect(agent).to_have_url(f"{gateway}/console")
+    # The URL changes before console.js (deferred) has run; a choice made before it listens posts nothing.
+    agent.wait_for_load_state("load")
     if available:
         with agent.expect_response(f"{gateway}/console/availability"):
             agent.get_by_label("Anne is").select_option("available")
