@@ -28,9 +28,13 @@ _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tests-backgr
 class BackgroundWork(Generic[T]):
     """A test module's waiting, by test name: started in the background as soon as the run's tests are
     chosen (tests/conftest.py calls the module's `begin_in_background` with its chosen tests), or at the
-    latest when the test asks for its result; the test then asserts on what it returned."""
+    latest when the test asks for its result; the test then asserts on what it returned.
 
-    def __init__(self, work: dict[str, Callable[[], T]]) -> None:
+    Each test's entry is called at once, in the calling thread, for its set-up, and returns the work to run
+    in the background: only subprocesses and files of its own, never this process's databases or
+    migrations (alembic keeps one context per process: two threads migrating at once break each other)."""
+
+    def __init__(self, work: dict[str, Callable[[], Callable[[], T]]]) -> None:
         self.work = work
         self.started: dict[str, Future[T]] = {}
 
@@ -44,7 +48,7 @@ class BackgroundWork(Generic[T]):
 
     def _start(self, test: str) -> Future[T]:
         if test not in self.started:
-            self.started[test] = _BACKGROUND.submit(self.work[test])
+            self.started[test] = _BACKGROUND.submit(self.work[test]())
         return self.started[test]
 
 

