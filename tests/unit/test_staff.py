@@ -1,6 +1,7 @@
 """Staff accounts: hashed passwords, log-in, and the demo passwords a production start refuses."""
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +9,15 @@ from sqlalchemy import select
 from bot.services.staff import authenticate, demo_passwords_in_use, set_availability, set_password
 from bot.store.db import session_scope
 from bot.store.staff import StaffUser
+from tests.gateway.desk_support import quiet_desk
+
+
+@pytest.fixture(autouse=True)
+def demo_staff_afterwards() -> Iterator[None]:
+    """Tests here change the demo staff's passwords in the run's shared database: the next file's tests
+    (test_login_guard.py logs in with them) must find them as seeded, whatever the order."""
+    yield
+    quiet_desk()
 
 
 def test_demo_staff_are_seeded_with_hashed_passwords(shop: str) -> None:
