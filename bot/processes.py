@@ -8,6 +8,7 @@ Guarantees:
   stdout, each line prefixed with the child's name.
 - `Child.stop` and `stop_all` send SIGTERM to the group, wait the grace period, then SIGKILL the group and
   wait for it, so nothing is left running or unreaped. Stopping a child that has already exited is a no-op.
+  `stop_all` stops one child at a time, the last started first: a part stops while those it calls still run.
 - The health checks never raise: a part that does not answer, answers an error or answers something
   that is not JSON is simply not ready.
 """
@@ -146,16 +147,15 @@ def _prefix_output(name: str, stream: IO[bytes]) -> None:
 
 
 def stop_all(children: Iterable[Child], grace: float = GRACE_SECONDS, logger: logging.Logger = log) -> None:
-    """Stop every child at once: SIGTERM to each in reverse start order, then one shared grace period
-    before the ones still running are killed."""
-    children = list(children)
-    for child in reversed(children):
+    """Stop the children one after another in reverse start order, each given `grace` seconds: the gateway
+    (started last) finishes the turns it has in flight while Rasa and the action server still answer them,
+    instead of losing them to a Rasa that stopped at the same moment."""
+    for child in reversed(list(children)):
         if child.poll() is None:
             logger.info("stopping %s", child.name)
-            child.terminate()
-    deadline = time.monotonic() + grace
-    for child in children:
-        child.wait_or_kill(max(0.1, deadline - time.monotonic()))
+            started = time.monotonic()
+            child.stop(grace)
+            logger.info("%s stopped in %.1f s", child.name, time.monotonic() - started)
 
 
 def get_json(url: str, headers: dict[str, str] | None = None, timeout: float = 3) -> tuple[int, Any]:

@@ -268,7 +268,8 @@ class ScaledStack:
         return [name for name, child in self.children.items() if child.poll() is not None]
 
     def stop(self, grace: float = 20) -> None:
-        # stop_all signals in reverse order: HAProxy first (no new customers), then gateways, Rasa, actions, Redis.
+        # stop_all stops them one by one in reverse order: HAProxy first (no new customers), then gateways, Rasa,
+        # actions, Redis.
         order = [name for name in self.names() if name != "haproxy"] + ["haproxy"]
         stop_all([self.children[name] for name in order if name in self.children], grace, log)
         self.children.clear()
