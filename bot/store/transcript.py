@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -278,6 +278,14 @@ def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> list[Messa
     return messages
 
 
+_OPEN_TURN = select(
+    exists().where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.turn_state.in_([TurnState.RECEIVED.value, TurnState.SENT_TO_RASA.value]),
+    )
+)
+
+
 def accept_customer_turn(
     session: Session,
     conversation_id: str,
@@ -294,7 +302,8 @@ def accept_customer_turn(
     A resend is checked before the limit, so a widget that reconnects and resends is never refused.
     The text is stored exactly as typed, as a `received` turn; with `claim`, the caller takes it to Rasa
     now with this context, and it is stored `sent_to_rasa` instead (one trip to the database less than
-    claiming it afterwards, bot/store/turns.py).
+    claiming it afterwards, bot/store/turns.py), unless an earlier turn of the conversation is still open
+    (at another gateway): then it stays `received`, to be claimed once that one has settled.
     """
     now = utcnow()
     since = now - timedelta(minutes=1)
@@ -307,6 +316,9 @@ def accept_customer_turn(
         waited = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
         return CustomerTurn("rate_limited", retry_after=max(1, math.ceil(60 - waited)))
     seq = _claim_seqs(session, conversation_id, 1)
+    # After the seq is reserved (the conversation's row is locked until commit), so a turn another gateway
+    # stored just before is seen: while it is open, this one is not taken at once but claimed after it.
+    claim = claim and not session.execute(_OPEN_TURN, {"conversation_id": conversation_id}).scalar_one()
     row = {"conversation_id": conversation_id, "seq": seq, "role": "customer", "text": text, "payload": payload,
            "client_id": client_id, "language": language, "turn_state_at": now,
            "turn_state": (TurnState.SENT_TO_RASA if claim else TurnState.RECEIVED).value}  # fmt: skip

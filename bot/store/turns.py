@@ -62,6 +62,13 @@ def claim(session: Session, message_id: int) -> bool:
     return session.execute(_CLAIM, values, execution_options=_PLAIN).rowcount == 1
 
 
+def waiting_behind(session: Session, message_id: int) -> bool:
+    """After a refused claim: True when the turn is still `received`, so an earlier turn of its conversation
+    is open (at another gateway) and this one is due after it; False when it was taken or settled."""
+    state = session.execute(select(Message.turn_state).where(Message.id == message_id)).scalar_one_or_none()
+    return state == TurnState.RECEIVED.value
+
+
 def touch(session: Session, message_id: int) -> bool:
     """The gateway that has this turn at Rasa is alive: a heartbeat on turn_state_at."""
     return move(session, message_id, TurnState.SENT_TO_RASA, TurnState.SENT_TO_RASA)

@@ -1,6 +1,6 @@
 """Conversation routing: customer turns to Rasa and the replies back, into the transcript and to the sockets.
 
-About 440 lines on purpose: this is the one place that decides a turn's order, delivery and failure. The
+About 460 lines on purpose: this is the one place that decides a turn's order, delivery and failure. The
 mechanisms are in their own modules (work_queues, held_messages, rasa_turns, rasa_answers, watchers,
 broker, retrying), the decisions after a reply in bot/services/after_reply.py.
 
@@ -67,6 +67,10 @@ from bot.web.work_queues import WorkQueues
 log = logging.getLogger(__name__)
 
 __all__ = ["DeskListener", "Relay", "Subscriber", "Turn"]
+
+# A turn due after one another gateway has at Rasa: how often to try its claim again (a turn takes 0.1-2 s).
+CLAIM_POLL_SECONDS = 0.05
+CLAIM_POLL_MAX_SECONDS = 0.5
 
 
 class DeskListener(Protocol):
@@ -245,12 +249,25 @@ class Relay:
         ids = [turn.message.id for turn in skipped]
         await run_until_stored(self._db, self._settings.database_retry_seconds, turns.fail, ids)
 
+    async def _claim_in_order(self, message: Message) -> bool:
+        """Claim the turn for Rasa, after any earlier turn of its conversation has settled: with two gateways,
+        the earlier one may be at Rasa through the other (two messages sent at once). False when another
+        gateway took this turn or it was settled; a turn whose gateway died is settled by the recovery sweep."""
+        within = self._settings.database_retry_seconds
+        pause = CLAIM_POLL_SECONDS
+        while not await run_until_stored(self._db, within, turns.claim, message.id):
+            if not await run_until_stored(self._db, within, turns.waiting_behind, message.id):
+                return False
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, CLAIM_POLL_MAX_SECONDS)
+        return True
+
     async def _take_turn(self, turn: Turn) -> bool:
         """Answer one customer turn; False when the customer got the system message instead."""
         message = turn.message
         conversation_id = message.conversation_id
         within = self._settings.database_retry_seconds
-        if not turn.claimed and not await run_until_stored(self._db, within, turns.claim, message.id):
+        if not turn.claimed and not await self._claim_in_order(message):
             # Another gateway took it (start-up recovery, say), or it was settled: never answered twice.
             log.info("conversation %s: turn seq=%d was taken elsewhere", conversation_id, message.seq)
             return True

@@ -90,3 +90,34 @@ def test_resume_only_for_the_same_customer(database: str, conversation: str) -> 
         assert adopted.resumed and adopted.conversation.customer_id == "C-1003"
         for extra in (other.id, guest.id):
             session.execute(delete(Conversation).where(Conversation.id == extra))
+
+
+def test_of_turns_stored_at_once_by_many_gateways_only_the_first_is_taken_at_once(
+    database: str, conversation: str
+) -> None:
+    """Two gateways each take their customer's message to Rasa at once when nothing of theirs is at Rasa.
+    Stored at the same moment, only the first in seq order may go; the rest wait to be claimed after it,
+    or Rasa could answer the second message before the first (seen in the scaled test)."""
+    from bot.store import turns
+    from bot.store.conversations import TurnState
+
+    def store(writer: int) -> None:
+        with session_scope(database) as session:
+            accept_customer_turn(session, conversation, f"gw-{writer}", "hei", None, "nb", per_minute=1000, claim=True)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(store, range(4)))
+    with session_scope(database) as session:
+        rows = messages_after(session, conversation, 0)
+    assert [row.turn_state for row in rows] == [TurnState.SENT_TO_RASA.value] + [TurnState.RECEIVED.value] * 3
+    second = rows[1].id
+    with session_scope(database) as session:
+        assert not turns.claim(session, second)  # the first is still at Rasa
+        assert turns.waiting_behind(session, second)  # so the second waits for it
+    with session_scope(database) as session:
+        assert turns.move(session, rows[0].id, TurnState.SENT_TO_RASA, TurnState.ANSWERED)
+    with session_scope(database) as session:
+        assert turns.claim(session, second)
+    with session_scope(database) as session:
+        assert not turns.claim(session, second)  # once
+        assert not turns.waiting_behind(session, second)  # taken: the other gateway never waits for it again
