@@ -45,6 +45,10 @@ class TurnState(str, Enum):
         return self.value
 
 
+# Turns not yet settled: one of these blocks the turns after it in its conversation (bot/store/turns.py).
+OPEN_TURN_STATES = (TurnState.RECEIVED.value, TurnState.SENT_TO_RASA.value)
+
+
 class MessageRole(str, Enum):
     """Who wrote a transcript line: the customer, the bot, an agent, or the service itself (a notice such as
     "an agent has joined"). A `str` enum: equal to the stored `role` value."""

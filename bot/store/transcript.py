@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.conversations import Conversation, ConversationState, Message, MessageRole, TurnState
+from bot.store.conversations import OPEN_TURN_STATES, Conversation, ConversationState, Message, MessageRole, TurnState
 from bot.store.models import as_utc, utcnow
 
 
@@ -281,7 +281,7 @@ def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> list[Messa
 _OPEN_TURN = select(
     exists().where(
         Message.conversation_id == bindparam("conversation_id"),
-        Message.turn_state.in_([TurnState.RECEIVED.value, TurnState.SENT_TO_RASA.value]),
+        Message.turn_state.in_(OPEN_TURN_STATES),
     )
 )
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.store.conversations import Conversation, Message, TurnState
+from bot.store.conversations import OPEN_TURN_STATES, Conversation, Message, TurnState
 from bot.store.models import as_utc, utcnow
 from bot.store.transcript import NewMessage, append_messages
 
@@ -48,7 +48,7 @@ _CLAIM = (
         ~exists().where(
             _EARLIER.conversation_id == Message.conversation_id,
             _EARLIER.seq < Message.seq,
-            _EARLIER.turn_state.in_([TurnState.RECEIVED.value, TurnState.SENT_TO_RASA.value]),
+            _EARLIER.turn_state.in_(OPEN_TURN_STATES),
         ),
     )
     .values(turn_state=TurnState.SENT_TO_RASA.value, turn_state_at=bindparam("now"))
