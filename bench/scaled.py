@@ -41,12 +41,15 @@ BENCH_LIMITS = {
 
 
 @contextmanager
-def scaled_stack(size: Size, progress: Callable[[str], None]) -> Iterator[ScaledStack]:
-    """A scaled stack of the benchmark's own (database, Redis, event queue), removed afterwards."""
+def scaled_stack(
+    size: Size, progress: Callable[[str], None], env: dict[str, str] | None = None
+) -> Iterator[ScaledStack]:
+    """A scaled stack of the benchmark's own (database, Redis, event queue), removed afterwards; `env`
+    adds settings for its processes."""
     name = f"varde_bench_scale_{secrets.token_hex(4)}"
     folder = Path(tempfile.mkdtemp(prefix="varde-scale-"))
     progress(f"database {name}, migrated and seeded")
-    stack = ScaledStack(folder, create_database(name), size, event_queue=f"varde_events_{name}", extra_env=BENCH_LIMITS)
+    stack = ScaledStack(folder, create_database(name), size, event_queue=f"varde_events_{name}", extra_env={**BENCH_LIMITS, **(env or {})})
     try:
         progress(f"starting {', '.join(stack.names())} (logs in {folder}/logs)")
         stack.start()
@@ -132,45 +135,41 @@ def throughput(short: bool, rasa_levels: tuple[int, ...], progress: Callable[[st
     return results
 
 
-async def _length(stack: ScaledStack, turns: int, restart_every: int) -> dict[str, Any]:
-    """Two conversations of `turns` turns, taking turns, straight to Rasa's REST channel: one as today, one
-    whose session starts again (`/session_start`, untimed) every `restart_every` turns, which is what
-    session expiry does: Rasa's SQL tracker store then loads only the events since that start."""
+async def _length(stack: ScaledStack, turns: int) -> dict[str, Any]:
+    """One conversation of `turns` turns straight to Rasa's REST channel; each turn timed."""
     url = f"{stack.rasa_url}/webhooks/rest/webhook"
     texts = LONG_CONVERSATION.turns
-    senders = {"as_today": f"length-{secrets.token_hex(6)}", "new_session_every": f"length-{secrets.token_hex(6)}"}
-    latencies: dict[str, list[float]] = {name: [] for name in senders}
+    sender = f"length-{secrets.token_hex(6)}"
+    latencies: list[float] = []
     async with aiohttp.ClientSession() as http:
-
-        async def say(sender: str, text: str) -> float:
-            body = {"sender": sender, "message": text, "metadata": {"language": "nb"}}
+        for index in range(turns):
+            body = {"sender": sender, "message": texts[index % len(texts)], "metadata": {"language": "nb"}}
             started = time.monotonic()
             async with http.post(url, json=body, timeout=aiohttp.ClientTimeout(total=60)) as response:
                 await response.read()
-            return time.monotonic() - started
-
-        for index in range(turns):
-            if index and index % restart_every == 0:
-                await say(senders["new_session_every"], "/session_start")
-            for name in sorted(senders, key=lambda n: (index + hash(n)) % 2):  # neither always goes first
-                latencies[name].append(await say(senders[name], texts[index % len(texts)]))
-    result: dict[str, Any] = {"turns": turns, "restart_every": restart_every}
-    for name, values in latencies.items():
-        ms = np.array(values) * 1000
-        result[name] = {
-            "growth_ms_per_100_turns": round(float(np.polyfit(np.arange(len(ms)), ms, 1)[0]) * 100, 1),
-            "p50_ms_per_window": [round(float(np.median(ms[i : i + 20])), 1) for i in range(0, len(ms), 20)],
-        }
-    return result
+            latencies.append(time.monotonic() - started)
+        async with http.get(
+            f"{stack.rasa_url}/conversations/{sender}/tracker?include_events=ALL", headers=stack.rasa_headers()
+        ) as response:
+            events = (await response.json())["events"]
+    ms = np.array(latencies) * 1000
+    return {
+        "growth_ms_per_100_turns": round(float(np.polyfit(np.arange(len(ms)), ms, 1)[0]) * 100, 1),
+        "p50_ms_per_window": [round(float(np.median(ms[i : i + 20])), 1) for i in range(0, len(ms), 20)],
+        "sessions": sum(event.get("event") == "session_started" for event in events),
+    }
 
 
 def conversation_length(short: bool, progress: Callable[[str], None]) -> dict[str, Any]:
-    turns, restart_every = (60, 20) if short else (200, 50)
+    """The same long conversation on a stack with one session per conversation (BOT_SESSION_MAX_TURNS=0, as
+    before bot/session_rollover.py) and on one that starts a new session at rest every `max_turns`."""
+    turns, max_turns = (60, 20) if short else (200, get_settings().session_max_turns)
     started = time.monotonic()
-    results: dict[str, Any] = {"machine": machine_info()}
-    with scaled_stack(Size(rasa=1, gateways=1, actions=1), progress) as stack:
-        progress(f"two conversations of {turns} turns; one starts a new session every {restart_every} turns")
-        results["length"] = asyncio.run(_length(stack, turns, restart_every))
+    results: dict[str, Any] = {"machine": machine_info(), "length": {"turns": turns, "max_turns": max_turns}}
+    for name, limit in (("one_session", 0), ("new_session_at_rest", max_turns)):
+        with scaled_stack(Size(rasa=1, gateways=1, actions=1), progress, {"BOT_SESSION_MAX_TURNS": str(limit)}) as stack:
+            progress(f"{name}: one conversation of {turns} turns (BOT_SESSION_MAX_TURNS={limit})")
+            results["length"][name] = asyncio.run(_length(stack, turns))
     results["seconds"] = round(time.monotonic() - started, 1)
     results["load_average_at_end"] = load_average()
     return results

@@ -4,6 +4,8 @@
   itself against the JSON Schema meta-schema, on every custom action call: more than half of the Rasa
   server's CPU in a benchmark turn (README, Benchmarks). Here the validator is built, and the schema
   checked, once; each response is validated against the same schema, with the same error and message.
+- A long conversation's session is started again at rest (bot/session_rollover.py): Rasa rebuilds the
+  whole session's tracker on every turn, so without it a turn's time grows with the conversation.
 - skops.io is imported before Rasa: on import it looks up each of its trusted type names in every
   loaded module, which takes seconds once TensorFlow is loaded (bot/training/rasa_runner.py does the
   same for training).
@@ -14,11 +16,15 @@ Rasa 3.6.21 is the last open-source Rasa, so the method replaced here can't chan
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import skops.io  # noqa: F401  (before Rasa and TensorFlow, see above)
+
+log = logging.getLogger("bot.session_rollover")
 
 
 @lru_cache(maxsize=1)
@@ -49,10 +55,37 @@ def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     raise error
 
 
+def session_expiry_with_rollover(max_turns: int) -> Callable[[Any, Any], bool]:
+    """MessageProcessor._has_session_expired that also ends a session of `max_turns` messages at rest."""
+    from rasa.core.processor import MessageProcessor
+
+    from bot.session_rollover import should_start_new_session
+
+    current = MessageProcessor._has_session_expired
+    expired_by_time = getattr(current, "__wrapped__", current)  # Rasa's own, if installed twice
+
+    def has_session_expired(self: Any, tracker: Any) -> bool:
+        if expired_by_time(self, tracker):
+            return True
+        if not self.domain.session_config.are_sessions_enabled():
+            return False
+        if should_start_new_session(tracker, max_turns):
+            log.info("conversation %s: a new session after %d messages", tracker.sender_id, max_turns)
+            return True
+        return False
+
+    has_session_expired.__wrapped__ = expired_by_time  # type: ignore[attr-defined]
+    return has_session_expired
+
+
 def install() -> None:
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.processor import MessageProcessor
+
+    from bot.settings import get_settings
 
     RemoteAction._validate_action_result = validate_action_result
+    MessageProcessor._has_session_expired = session_expiry_with_rollover(get_settings().session_max_turns)
 
 
 def main() -> None:

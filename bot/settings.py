@@ -132,6 +132,10 @@ class Settings:
     # On SIGTERM the gateway takes no new turns and finishes the ones in flight within this many seconds,
     # then exits: under the supervisor's 20 s before SIGKILL (bot/processes.py).
     shutdown_grace_seconds: float = field(default_factory=lambda: _env_float("BOT_SHUTDOWN_GRACE_SECONDS", 15.0))
+    # Rasa starts a new session (slots carried over) once a session holds this many customer messages, at
+    # the next moment nothing is pending: no form, no buttons, no misunderstanding being counted
+    # (bot/session_rollover.py). Rasa rebuilds the whole session's tracker on every turn; 0 turns it off.
+    session_max_turns: int = field(default_factory=lambda: _env_int("BOT_SESSION_MAX_TURNS", 50))
     # Trainers: customer turns NLU understood with less confidence than this go to the inbox.
     inbox_low_confidence: float = field(default_factory=lambda: _env_float("BOT_INBOX_LOW_CONFIDENCE", 0.5))
     # Where trainers' examples and candidate models go (tests point it at a copy of the training files),

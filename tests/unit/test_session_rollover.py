@@ -1,0 +1,125 @@
+"""A long conversation's session starts again only at rest (bot/session_rollover.py), on Rasa's own trackers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    FollowupAction,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.rasa_main import session_expiry_with_rollover
+from bot.session_rollover import at_rest, should_start_new_session, turns_in_session
+from bot.settings import PROJECT_ROOT
+
+LISTEN = "action_listen"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(PROJECT_ROOT / "domain.yml")
+
+
+def turn(intent: str, action: str, *, text: str = "hei", bot: dict[str, Any] | None = None) -> list[Event]:
+    """One customer message and the bot's answer to it, as Rasa stores them."""
+    events: list[Event] = [UserUttered(text, {"name": intent, "confidence": 0.9}), ActionExecuted(action)]
+    if bot is not None:
+        events.append(BotUttered(bot.get("text", "svar"), data={"buttons": bot.get("buttons")}))
+    return [*events, ActionExecuted(LISTEN)]
+
+
+def tracker(domain: Domain, events: list[Event]) -> DialogueStateTracker:
+    start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted(LISTEN)]
+    return DialogueStateTracker.from_events("c-1", [*start, *events], domain.slots)
+
+
+def chat(count: int) -> list[Event]:
+    return [event for _ in range(count) for event in turn("faq_shipping", "action_faq", bot={"text": "3-5 dager"})]
+
+
+def test_counts_only_the_latest_sessions_messages(domain: Domain) -> None:
+    older = chat(7)
+    events = [*older, ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted(LISTEN), *chat(2)]
+    assert turns_in_session(list(tracker(domain, events).events)) == 2
+    assert turns_in_session(list(tracker(domain, chat(7)).events)) == 7
+
+
+def test_a_long_session_at_rest_starts_again(domain: Domain) -> None:
+    long = tracker(domain, chat(50))
+    assert at_rest(long)
+    assert should_start_new_session(long, 50)
+    assert not should_start_new_session(tracker(domain, chat(49)), 50)
+    assert not should_start_new_session(long, 0)  # turned off
+
+
+def test_not_inside_a_form(domain: Domain) -> None:
+    in_form = tracker(domain, [*chat(50), UserUttered("jeg vil returnere"), ActiveLoop("return_form")])
+    in_form.update(ActionExecuted(LISTEN))
+    assert in_form.active_loop_name == "return_form"
+    assert not should_start_new_session(in_form, 50)
+
+
+def test_not_with_a_follow_up_pending(domain: Domain) -> None:
+    pending = tracker(domain, [*chat(50), FollowupAction("ticket_form")])
+    assert not should_start_new_session(pending, 50)
+
+
+def test_not_while_the_last_message_offers_buttons(domain: Domain) -> None:
+    buttons = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nei", "payload": "/deny"}]
+    offered = tracker(domain, [*chat(50), *turn("order_status", "action_order_status", bot={"buttons": buttons})])
+    assert not at_rest(offered)
+    # Buttons further back no longer count: the widget shows only the last message's.
+    answered = tracker(domain, [*offered.events, *chat(1)])
+    assert at_rest(answered)
+
+
+def test_not_after_a_misunderstanding(domain: Domain) -> None:
+    missed = tracker(domain, [*chat(50), *turn("nlu_fallback", "action_fallback", bot={"text": "Si det igjen?"})])
+    assert not should_start_new_session(missed, 50)
+    understood_again = tracker(domain, [*missed.events, *chat(1)])
+    assert should_start_new_session(understood_again, 50)
+
+
+def test_rasas_processor_expires_a_long_session_and_keeps_its_own_rule(domain: Domain) -> None:
+    expired = session_expiry_with_rollover(max_turns=5)
+    processor = SimpleNamespace(domain=domain)
+    assert expired(processor, tracker(domain, chat(5)))
+    assert not expired(processor, tracker(domain, chat(4)))
+    # Rasa's own expiry (an hour idle, domain.yml) still applies to a short session.
+    idle = tracker(domain, chat(1))
+    for event in idle.events:
+        event.timestamp -= 2 * 3600
+    assert expired(processor, idle)
+    # Sessions turned off in the domain: never.
+    no_sessions = SimpleNamespace(domain=SimpleNamespace(session_config=SimpleNamespace(
+        are_sessions_enabled=lambda: False, session_expiration_time=0)))  # fmt: skip
+    assert not expired(no_sessions, tracker(domain, chat(9)))
+
+
+def test_installed_twice_wraps_rasas_method_once() -> None:
+    original = MessageProcessor._has_session_expired
+    try:
+        MessageProcessor._has_session_expired = session_expiry_with_rollover(5)
+        again = session_expiry_with_rollover(5)
+        assert again.__wrapped__ is original  # type: ignore[attr-defined]
+    finally:
+        MessageProcessor._has_session_expired = original
+
+
+def test_slots_are_what_a_new_session_keeps(domain: Domain) -> None:
+    """The premise: Rasa's session start carries the slots over (domain.yml says so)."""
+    assert domain.session_config.carry_over_slots
+    with_slot = tracker(domain, [SlotSet("language", "en"), *chat(3)])
+    assert with_slot.get_slot("language") == "en"
