@@ -78,14 +78,32 @@ def session_expiry_with_rollover(max_turns: int) -> Callable[[Any, Any], bool]:
     return has_session_expired
 
 
+def session_start_keeping_the_form() -> Callable[..., Any]:
+    """ActionSessionStart.run that also carries a form in progress into a session started for its length."""
+    from rasa.core.actions.action import ActionSessionStart
+
+    from bot.session_rollover import keep_the_form
+
+    current = ActionSessionStart.run
+    rasas_run = getattr(current, "__wrapped__", current)
+
+    async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list[Any]:
+        events = await rasas_run(self, output_channel, nlg, tracker, domain)
+        return keep_the_form(events, tracker, domain.session_config.session_expiration_time)
+
+    run.__wrapped__ = rasas_run  # type: ignore[attr-defined]
+    return run
+
+
 def install() -> None:
-    from rasa.core.actions.action import RemoteAction
+    from rasa.core.actions.action import ActionSessionStart, RemoteAction
     from rasa.core.processor import MessageProcessor
 
     from bot.settings import get_settings
 
     RemoteAction._validate_action_result = validate_action_result
     MessageProcessor._has_session_expired = session_expiry_with_rollover(get_settings().session_max_turns)
+    ActionSessionStart.run = session_start_keeping_the_form()
 
 
 def main() -> None:

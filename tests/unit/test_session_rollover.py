@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from rasa.core.actions.action import ActionSessionStart
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActionExecutionRejected,
     ActiveLoop,
     BotUttered,
     Event,
@@ -20,8 +23,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.rasa_main import session_expiry_with_rollover
-from bot.session_rollover import at_rest, should_start_new_session, turns_in_session
+from bot.rasa_main import session_expiry_with_rollover, session_start_keeping_the_form
+from bot.session_rollover import at_rest, keep_the_form, should_start_new_session, turns_in_session
 from bot.settings import PROJECT_ROOT
 
 LISTEN = "action_listen"
@@ -64,11 +67,55 @@ def test_a_long_session_at_rest_starts_again(domain: Domain) -> None:
     assert not should_start_new_session(long, 0)  # turned off
 
 
-def test_not_inside_a_form(domain: Domain) -> None:
-    in_form = tracker(domain, [*chat(50), UserUttered("jeg vil returnere"), ActiveLoop("return_form")])
-    in_form.update(ActionExecuted(LISTEN))
-    assert in_form.active_loop_name == "return_form"
-    assert not should_start_new_session(in_form, 50)
+def in_return_form(domain: Domain, before: list[Event]) -> DialogueStateTracker:
+    """The return form has asked for the order number and waits for it."""
+    events = [
+        *before,
+        UserUttered("jeg vil returnere", {"name": "start_return", "confidence": 0.9}),
+        ActionExecuted("return_form"),
+        ActiveLoop("return_form"),
+        SlotSet("requested_slot", "order_id"),
+        BotUttered("Hva er ordrenummeret?"),
+        ActionExecuted(LISTEN),
+    ]
+    return tracker(domain, events)
+
+
+def test_a_form_waiting_for_its_answer_is_at_rest_and_goes_over(domain: Domain) -> None:
+    waiting = in_return_form(domain, chat(50))
+    assert should_start_new_session(waiting, 50)
+    new_session = keep_the_form(list(ActionSessionStart._slot_set_events_from_tracker(waiting)), waiting, 60)
+    assert [e for e in new_session if isinstance(e, ActiveLoop)] == [ActiveLoop("return_form")]
+    assert SlotSet("requested_slot", "order_id") in new_session
+
+
+def test_rasas_session_start_carries_the_form_into_the_next_session(domain: Domain) -> None:
+    waiting = in_return_form(domain, chat(3))
+    events = asyncio.run(session_start_keeping_the_form()(ActionSessionStart(), None, None, waiting, domain))
+    assert isinstance(events[0], SessionStarted) and events[-1] == ActionExecuted(LISTEN)
+    after = tracker(domain, [])
+    for event in [*waiting.events, ActionExecuted("action_session_start"), *events]:
+        after.update(event)
+    assert after.active_loop_name == "return_form"
+    assert after.get_slot("requested_slot") == "order_id"
+    assert after.latest_action_name == LISTEN
+
+
+def test_an_idle_session_forgets_the_form_as_rasa_always_has(domain: Domain) -> None:
+    idle = in_return_form(domain, chat(3))
+    for event in idle.events:
+        event.timestamp -= 2 * 3600
+    events = asyncio.run(session_start_keeping_the_form()(ActionSessionStart(), None, None, idle, domain))
+    assert not any(isinstance(e, ActiveLoop) for e in events)
+
+
+def test_not_when_the_form_just_rejected_the_answer(domain: Domain) -> None:
+    rejected = in_return_form(domain, chat(50))
+    rejected.update(UserUttered("blæ", {"name": "inform", "confidence": 0.9}))
+    rejected.update(ActionExecutionRejected("return_form"))
+    rejected.update(ActionExecuted(LISTEN))
+    assert rejected.active_loop.rejected
+    assert not should_start_new_session(rejected, 50)
 
 
 def test_not_with_a_follow_up_pending(domain: Domain) -> None:

@@ -68,9 +68,10 @@ def test_a_long_conversation_starts_a_new_session_and_keeps_its_language(stack: 
     assert "You're welcome" in reply, reply
 
 
-def test_a_form_is_never_cut_and_its_buttons_still_work(stack: RasaStack) -> None:
-    """Past the session's length inside the return form, with a question in the middle: the form goes on,
-    its item buttons are taken, and the return is registered. The new session starts after it."""
+def test_no_new_session_while_the_form_shows_buttons(stack: RasaStack) -> None:
+    """A signed-in customer's return form offers buttons at every question (orders, items, yes/no): past the
+    session's length, with a question in the middle, the session goes on until the return is registered,
+    so every click is taken. The new session starts at the next message."""
     token = sign_customer_token("C-1001")
     sender = conversation()
     stack.chat(sender, "hei", token=token)
@@ -90,6 +91,23 @@ def test_a_form_is_never_cut_and_its_buttons_still_work(stack: RasaStack) -> Non
     assert sessions(stack, sender) == 1
     stack.chat(sender, "takk", token=token)
     assert sessions(stack, sender) == 2
+
+
+def test_an_order_question_left_waiting_is_answered_after_a_new_session(stack: RasaStack) -> None:
+    """A guest asks about an order, chats about other things while the form waits for the order number,
+    and gives it after the session has started again: the answer is the order's status."""
+    sender = conversation()
+    assert "ordrenummeret" in texts(stack.chat(sender, "hvor er pakka mi?"))
+    stack.chat(sender, "hvor lang tid tar frakten?")
+    stack.chat(sender, "når har kundeservice åpent?")
+    assert sessions(stack, sender) == 1
+    # The form asks its question again after each answer: it is still waiting, in the new session too.
+    thanked = texts(stack.chat(sender, "takk for hjelpen"))
+    assert sessions(stack, sender) == 2
+    assert "Bare hyggelig" in thanked and "ordrenummeret" in thanked, thanked
+    stack.chat(sender, "10234")
+    status = texts(stack.chat(sender, "kari.nordmann@example.no"))
+    assert "70712345678901234" in status, status
 
 
 def test_two_misunderstandings_in_a_row_still_reach_a_person(stack: RasaStack) -> None:
