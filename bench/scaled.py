@@ -49,7 +49,8 @@ def scaled_stack(
     name = f"varde_bench_scale_{secrets.token_hex(4)}"
     folder = Path(tempfile.mkdtemp(prefix="varde-scale-"))
     progress(f"database {name}, migrated and seeded")
-    stack = ScaledStack(folder, create_database(name), size, event_queue=f"varde_events_{name}", extra_env={**BENCH_LIMITS, **(env or {})})
+    queue, extra_env = f"varde_events_{name}", {**BENCH_LIMITS, **(env or {})}
+    stack = ScaledStack(folder, create_database(name), size, event_queue=queue, extra_env=extra_env)
     try:
         progress(f"starting {', '.join(stack.names())} (logs in {folder}/logs)")
         stack.start()
@@ -167,7 +168,8 @@ def conversation_length(short: bool, progress: Callable[[str], None]) -> dict[st
     started = time.monotonic()
     results: dict[str, Any] = {"machine": machine_info(), "length": {"turns": turns, "max_turns": max_turns}}
     for name, limit in (("one_session", 0), ("new_session_at_rest", max_turns)):
-        with scaled_stack(Size(rasa=1, gateways=1, actions=1), progress, {"BOT_SESSION_MAX_TURNS": str(limit)}) as stack:
+        size, env = Size(rasa=1, gateways=1, actions=1), {"BOT_SESSION_MAX_TURNS": str(limit)}
+        with scaled_stack(size, progress, env) as stack:
             progress(f"{name}: one conversation of {turns} turns (BOT_SESSION_MAX_TURNS={limit})")
             results["length"][name] = asyncio.run(_length(stack, turns))
     results["seconds"] = round(time.monotonic() - started, 1)
