@@ -79,16 +79,17 @@ def session_expiry_with_rollover(max_turns: int) -> Callable[[Any, Any], bool]:
 
 
 def session_start_keeping_the_form() -> Callable[..., Any]:
-    """ActionSessionStart.run that also carries a form in progress into a session started for its length."""
+    """ActionSessionStart.run that carries each slot's value once, and a form in progress into a session
+    started for its length."""
     from rasa.core.actions.action import ActionSessionStart
 
-    from bot.session_rollover import keep_the_form
+    from bot.session_rollover import keep_the_form, last_value_per_slot
 
     current = ActionSessionStart.run
     rasas_run = getattr(current, "__wrapped__", current)
 
     async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list[Any]:
-        events = await rasas_run(self, output_channel, nlg, tracker, domain)
+        events = last_value_per_slot(await rasas_run(self, output_channel, nlg, tracker, domain))
         return keep_the_form(events, tracker, domain.session_config.session_expiration_time)
 
     run.__wrapped__ = rasas_run  # type: ignore[attr-defined]

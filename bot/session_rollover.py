@@ -83,6 +83,17 @@ def idle_minutes(tracker: Any) -> float:
     return (time.time() - latest.timestamp) / 60 if latest else 0.0
 
 
+def last_value_per_slot(events: list[Any]) -> list[Any]:
+    """The events with one SlotSet per slot, its last, where it stood: Rasa's ActionSessionStart copies every
+    SlotSet of the old session, so each new session began with all the slot changes of the ones before
+    (a form sets `requested_slot` at every question) and grew again. The slots' values are the same."""
+    from rasa.shared.core.events import SlotSet
+
+    last = {event.key: index for index, event in enumerate(events) if isinstance(event, SlotSet)}
+    keep = set(last.values())
+    return [event for index, event in enumerate(events) if not isinstance(event, SlotSet) or index in keep]
+
+
 def keep_the_form(events: list[Any], tracker: Any, expiration_minutes: float) -> list[Any]:
     """ActionSessionStart's events for the session after `tracker`'s, with the form in progress carried
     over when that session ends for its length, not for being idle: an ActiveLoop before the final

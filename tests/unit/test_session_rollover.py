@@ -170,3 +170,16 @@ def test_slots_are_what_a_new_session_keeps(domain: Domain) -> None:
     assert domain.session_config.carry_over_slots
     with_slot = tracker(domain, [SlotSet("language", "en"), *chat(3)])
     assert with_slot.get_slot("language") == "en"
+
+
+def test_a_new_session_starts_with_each_slots_last_value_once(domain: Domain) -> None:
+    changes = [SlotSet("requested_slot", "order_id"), SlotSet("order_id", "10234"), SlotSet("requested_slot", None)]
+    old = tracker(domain, [SlotSet("language", "nb"), *changes, SlotSet("language", "en"), *chat(2)])
+    events = asyncio.run(session_start_keeping_the_form()(ActionSessionStart(), None, None, old, domain))
+    slot_events = [e for e in events if isinstance(e, SlotSet)]
+    assert sorted((e.key, e.value) for e in slot_events) == [
+        ("language", "en"), ("order_id", "10234"), ("requested_slot", None)
+    ]  # fmt: skip
+    # Rasa's own session start copied all five changes.
+    rasas = asyncio.run(ActionSessionStart().run(None, None, old, domain))
+    assert len([e for e in rasas if isinstance(e, SlotSet)]) == 5
