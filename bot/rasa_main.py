@@ -1,4 +1,4 @@
-"""`python -m bot.rasa_main run ...`: Rasa's own command line, without two costs we measured.
+"""`python -m bot.rasa_main run ...`: Rasa's own command line, without costs we measured.
 
 - Rasa checks every action server response with `jsonschema.validate`, which first checks the schema
   itself against the JSON Schema meta-schema, on every custom action call: more than half of the Rasa
@@ -6,12 +6,14 @@
   checked, once; each response is validated against the same schema, with the same error and message.
 - A long conversation's session is started again at rest (bot/session_rollover.py): Rasa rebuilds the
   whole session's tracker on every turn, so without it a turn's time grows with the conversation.
+- Rasa's SQL tracker store reads a conversation's latest session in two plain queries
+  (bot/tracker_query.py): its one query made PostgreSQL scan the conversation once per event.
 - skops.io is imported before Rasa: on import it looks up each of its trusted type names in every
   loaded module, which takes seconds once TensorFlow is loaded (bot/training/rasa_runner.py does the
   same for training).
 
-Rasa 3.6.21 is the last open-source Rasa, so the method replaced here can't change under us; a test
-(tests/unit/test_rasa_main.py) still compares Rasa's method with the one it was written against.
+Rasa 3.6.21 is the last open-source Rasa, so the methods replaced here can't change under us; a test
+(tests/unit/test_rasa_main.py) still compares Rasa's methods with the ones they were written against.
 """
 
 from __future__ import annotations
@@ -99,12 +101,15 @@ def session_start_keeping_the_form() -> Callable[..., Any]:
 def install() -> None:
     from rasa.core.actions.action import ActionSessionStart, RemoteAction
     from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import SQLTrackerStore
 
     from bot.settings import get_settings
+    from bot.tracker_query import latest_session_events
 
     RemoteAction._validate_action_result = validate_action_result
     MessageProcessor._has_session_expired = session_expiry_with_rollover(get_settings().session_max_turns)
     ActionSessionStart.run = session_start_keeping_the_form()
+    SQLTrackerStore._event_query = latest_session_events
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ from bot.rasa_main import validate_action_result
 
 # sha256 of RemoteAction._validate_action_result in Rasa 3.6.21, the method bot/rasa_main.py replaces.
 RASA_METHOD_SHA256 = "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42"
+# sha256 of SQLTrackerStore._event_query in Rasa 3.6.21, replaced by bot/tracker_query.py.
+RASA_EVENT_QUERY_SHA256 = "cd44f7901b860bfd598a813bde17d0d5b0d7bab129feaf76bb2dca87d628625b"
 
 VALID = {
     "events": [{"event": "slot", "name": "order_id", "value": "10234", "timestamp": None}],
@@ -36,6 +38,13 @@ def test_rasas_method_is_the_one_the_launcher_replaces() -> None:
     source = inspect.getsource(RemoteAction._validate_action_result)
     digest = hashlib.sha256(source.encode()).hexdigest()
     assert digest == RASA_METHOD_SHA256, "Rasa's RemoteAction._validate_action_result changed: check bot/rasa_main.py"
+
+
+def test_rasas_event_query_is_the_one_bot_tracker_query_replaces() -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    digest = hashlib.sha256(inspect.getsource(SQLTrackerStore._event_query).encode()).hexdigest()
+    assert digest == RASA_EVENT_QUERY_SHA256, "Rasa's SQLTrackerStore._event_query changed: check bot/tracker_query.py"
 
 
 def test_a_valid_response_passes_both() -> None:
