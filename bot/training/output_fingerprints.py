@@ -12,8 +12,11 @@ step marks the data with it, and the data's fingerprint is then the mark. The ra
 alone still leaves the NLU pipeline in the cache. Rasa's steps change the training data in place and
 run one after the other, so the mark always names the last step that changed it, as its content did.
 What this gives up: a step whose inputs changed but whose output came out the same no longer lets the
-steps after it come from the cache; with a new example every output differs anyway. A mark ("key:...")
-can't be mistaken for a content hash.
+steps after it come from the cache; with a new example every output differs anyway. A mark is a hash
+of "key:" and the key, hex like Rasa's own (TrainingData.__hash__ reads it as a number), and can't be
+mistaken for a content hash. Unlike Rasa's content hash it does not notice a step's output changing
+under the same key (code outside the component's class, which Rasa's key leaves out); Rasa's own
+fingerprint run does not notice that either.
 
 bot.training.rasa_runner installs it in the training child (trainers' retrains, scoring, the bench);
 `python -m bot train` is Rasa's own command, as it was.
@@ -33,7 +36,15 @@ def mark_if_made_by_a_step(node_class: type, output: Any, fingerprint_key: str) 
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
     if isinstance(output, TrainingData) and not issubclass(node_class, NLUTrainingDataProvider):
-        setattr(output, _MARK, KEY_PREFIX + fingerprint_key)
+        setattr(output, _MARK, mark(fingerprint_key))
+
+
+def mark(fingerprint_key: str) -> str:
+    """The step's key hashed with a prefix of its own: hex like Rasa's fingerprints (TrainingData.__hash__
+    reads it as a hex number), and never equal to a content hash of training data."""
+    from rasa.shared.utils.io import deep_container_fingerprint
+
+    return deep_container_fingerprint(KEY_PREFIX + fingerprint_key)
 
 
 def training_data_fingerprint(rasas: Any) -> Any:

@@ -49,15 +49,17 @@ def hook_for(node_class: type, cache: Cache) -> TrainingHook:
 def test_a_steps_training_data_is_named_by_the_steps_key(installed: None) -> None:
     cache, made = Cache(), data()
     hook_for(WhitespaceTokenizer, cache).on_after_node("node", None, {}, made, {"fingerprint_key": "abc"})
-    assert cache.outputs == {"abc": "key:abc"}
-    assert made.fingerprint() == "key:abc"  # what the next step's cache key is made of
+    assert cache.outputs == {"abc": output_fingerprints.mark("abc")}
+    assert made.fingerprint() == output_fingerprints.mark("abc")  # what the next step's cache key is made of
+    assert output_fingerprints.mark("abd") != output_fingerprints.mark("abc")
+    assert isinstance(hash(made), int)  # Rasa's TrainingData.__hash__ reads the fingerprint as hex
 
 
 def test_the_raw_training_data_keeps_its_content_hash(installed: None) -> None:
     cache, raw = Cache(), data()
     content = raw.fingerprint()
     hook_for(NLUTrainingDataProvider, cache).on_after_node("node", None, {}, raw, {"fingerprint_key": "abc"})
-    assert cache.outputs == {"abc": content} and not content.startswith("key:")
+    assert cache.outputs == {"abc": content} and content != output_fingerprints.mark("abc")
     # A change to the examples changes it, so a new example reaches every step.
     other = TrainingData([Message.build("hvor er pakken min", intent="order_status")])
     assert other.fingerprint() != content
