@@ -26,7 +26,7 @@ from typing import Any
 
 import skops.io  # noqa: F401  (before Rasa and TensorFlow, see above)
 
-log = logging.getLogger("bot.session_rollover")
+log = logging.getLogger("bot.session_rollover")  # by name: run as `python -m`, __name__ is "__main__"
 
 
 @lru_cache(maxsize=1)

@@ -28,17 +28,18 @@ Rasa's ActionSessionStart.
 from __future__ import annotations
 
 import time
+from collections.abc import Reversible
 from typing import Any
 
 FALLBACK_ACTION = "action_fallback"  # actions/handoff.py (bot/ never imports actions/)
 
 
-def turns_in_session(events: list[Any]) -> int:
+def turns_in_session(events: Reversible[Any]) -> int:
     """Customer messages since the latest session start (the tracker store may hold older sessions)."""
     from rasa.shared.core.events import SessionStarted, UserUttered
 
     count = 0
-    for event in reversed(events):
+    for event in reversed(events):  # a list or the tracker's deque
         if isinstance(event, SessionStarted):
             break
         count += isinstance(event, UserUttered)
@@ -72,7 +73,7 @@ def at_rest(tracker: Any) -> bool:
 
 def should_start_new_session(tracker: Any, max_turns: int) -> bool:
     """A session of `max_turns` customer messages or more, at rest (module docstring); `max_turns` 0: never."""
-    return max_turns > 0 and turns_in_session(list(tracker.events)) >= max_turns and at_rest(tracker)
+    return max_turns > 0 and turns_in_session(tracker.events) >= max_turns and at_rest(tracker)
 
 
 def idle_minutes(tracker: Any) -> float:

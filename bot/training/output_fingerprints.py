@@ -57,30 +57,28 @@ def training_data_fingerprint(rasas: Any) -> Any:
     return fingerprint
 
 
-def on_after_node(
-    self: Any, node_name: str, execution_context: Any, config: dict[str, Any], output: Any, input_hook_data: dict
-) -> None:
-    """TrainingHook.on_after_node, marking the step's training data before it is fingerprinted."""
+def marking_after_node(rasas: Any) -> Any:
+    """TrainingHook.on_after_node that marks the step's training data, then does Rasa's own work (which
+    fingerprints the output, the mark for marked data, and caches it)."""
     from rasa.engine.training.components import PrecomputedValueProvider
-    from rasa.shared.utils.io import deep_container_fingerprint
 
-    node_class = self._pruned_schema.nodes[node_name].uses
-    if node_class == PrecomputedValueProvider:
-        return  # Rasa does not cache a cached value again
-    key = input_hook_data["fingerprint_key"]
-    mark_if_made_by_a_step(node_class, output, key)
-    self._cache.cache_output(
-        fingerprint_key=key,
-        output=output,
-        output_fingerprint=deep_container_fingerprint(output),
-        model_storage=self._model_storage,
-    )
+    def on_after_node(
+        self: Any, node_name: str, execution_context: Any, config: dict[str, Any], output: Any, input_hook_data: dict
+    ) -> None:
+        node_class = self._pruned_schema.nodes[node_name].uses
+        if node_class != PrecomputedValueProvider:  # a value from the cache keeps the fingerprint it had
+            mark_if_made_by_a_step(node_class, output, input_hook_data["fingerprint_key"])
+        rasas(self, node_name, execution_context, config, output, input_hook_data)
+
+    on_after_node.__wrapped__ = rasas  # type: ignore[attr-defined]
+    return on_after_node
 
 
 def install() -> None:
     from rasa.engine.training.hooks import TrainingHook
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    TrainingHook.on_after_node = on_after_node
+    hook = TrainingHook.on_after_node
+    TrainingHook.on_after_node = marking_after_node(getattr(hook, "__wrapped__", hook))
     rasas = TrainingData.fingerprint
     TrainingData.fingerprint = training_data_fingerprint(getattr(rasas, "__wrapped__", rasas))

@@ -75,5 +75,6 @@ def test_other_outputs_and_cached_values_are_as_rasa_makes_them(installed: None)
 
 def test_installed_twice_wraps_rasas_fingerprint_once(installed: None) -> None:
     output_fingerprints.install()
+    assert TrainingHook.on_after_node.__wrapped__.__module__ == TrainingHook.__module__  # type: ignore[attr-defined]
     assert TrainingData.fingerprint.__wrapped__.__module__ == TrainingData.__module__  # type: ignore[attr-defined]
     assert data().fingerprint() == TrainingData.fingerprint.__wrapped__(data())  # type: ignore[attr-defined]
