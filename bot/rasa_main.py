@@ -8,6 +8,10 @@
   whole session's tracker on every turn, so without it a turn's time grows with the conversation.
 - Rasa's SQL tracker store reads a conversation's latest session in two plain queries
   (bot/tracker_query.py): its one query made PostgreSQL scan the conversation once per event.
+- Rasa works out which graph nodes a run needs on every run (each message's parse and each prediction),
+  walking the graph's dependencies again for every path to a node: 6.6 % of the Rasa server's CPU in a
+  profiled turn (bench/profile.py). The answer depends only on the loaded model's graph and the targets,
+  so it is kept per graph (`remembered_minimal_schema`).
 - skops.io is imported before Rasa: on import it looks up each of its trusted type names in every
   loaded module, which takes seconds once TensorFlow is loaded (bot/training/rasa_runner.py does the
   same for training).
@@ -98,10 +102,32 @@ def session_start_keeping_the_form() -> Callable[..., Any]:
     return run
 
 
+def remembered_minimal_schema() -> Callable[..., Any]:
+    """GraphSchema.minimal_graph_schema, remembered per schema and targets.
+
+    A served model's graph does not change after loading; a new model comes with new schema objects.
+    """
+    from rasa.engine.graph import GraphSchema
+
+    current = GraphSchema.minimal_graph_schema
+    rasas = getattr(current, "__wrapped__", current)
+
+    def minimal_graph_schema(self: Any, targets: list[str] | None = None) -> Any:
+        remembered: dict[tuple[str, ...] | None, Any] = self.__dict__.setdefault("_bot_minimal_schemas", {})
+        key = tuple(targets) if targets else None
+        if key not in remembered:
+            remembered[key] = rasas(self, targets)
+        return remembered[key]
+
+    minimal_graph_schema.__wrapped__ = rasas  # type: ignore[attr-defined]
+    return minimal_graph_schema
+
+
 def install() -> None:
     from rasa.core.actions.action import ActionSessionStart, RemoteAction
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.engine.graph import GraphSchema
 
     from bot.settings import get_settings
     from bot.tracker_query import latest_session_events
@@ -110,6 +136,7 @@ def install() -> None:
     MessageProcessor._has_session_expired = session_expiry_with_rollover(get_settings().session_max_turns)
     ActionSessionStart.run = session_start_keeping_the_form()
     SQLTrackerStore._event_query = latest_session_events
+    GraphSchema.minimal_graph_schema = remembered_minimal_schema()
 
 
 def main() -> None:

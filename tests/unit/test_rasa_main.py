@@ -16,6 +16,7 @@ from bot.rasa_main import validate_action_result
 RASA_METHOD_SHA256 = "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42"
 # sha256 of SQLTrackerStore._event_query in Rasa 3.6.21, replaced by bot/tracker_query.py.
 RASA_EVENT_QUERY_SHA256 = "cd44f7901b860bfd598a813bde17d0d5b0d7bab129feaf76bb2dca87d628625b"
+RASA_MINIMAL_SCHEMA_SHA256 = "ec19ee7b976094316f21228f86e0a7a6a121e568dd41c8fc7a48a023cb3915ce"
 
 VALID = {
     "events": [{"event": "slot", "name": "order_id", "value": "10234", "timestamp": None}],
@@ -61,3 +62,33 @@ def test_an_invalid_response_fails_both_with_the_same_error(response: dict) -> N
     assert ours.value.message == theirs.value.message
     assert list(ours.value.absolute_path) == list(theirs.value.absolute_path)
     assert "Failed to validate Action server response from API" in ours.value.message
+
+
+def test_the_remembered_minimal_schema_is_rasas_for_every_target_of_our_graph() -> None:
+    from rasa.engine.graph import GraphSchema
+    from rasa.engine.recipes.recipe import Recipe
+    from rasa.shared.utils.io import read_config_file
+
+    from bot.rasa_main import remembered_minimal_schema
+    from bot.settings import PROJECT_ROOT
+
+    config = read_config_file(PROJECT_ROOT / "config.yml")
+    schema = Recipe.recipe_for_name(config.get("recipe")).graph_config_for_recipe(config, {}).predict_schema
+    remembered = remembered_minimal_schema()
+    targets_tried = [*[[name] for name in schema.nodes], ["run_RegexMessageHandler", "select_prediction"]]
+    for targets in targets_tried:
+        assert remembered(schema, targets) == GraphSchema.minimal_graph_schema(schema, targets), targets
+        assert remembered(schema, targets) is remembered(schema, targets)  # worked out once
+    # Another graph (a new model) gets its own answer, not the first graph's.
+    other = GraphSchema({name: node for name, node in schema.nodes.items() if name != "run_TEDPolicy2"})
+    assert remembered(other, ["select_prediction"]) == GraphSchema.minimal_graph_schema(other, ["select_prediction"])
+    assert "run_TEDPolicy2" in remembered(schema, ["select_prediction"]).nodes
+    assert "run_TEDPolicy2" not in remembered(other, ["select_prediction"]).nodes
+
+
+def test_rasas_minimal_graph_schema_is_the_one_the_launcher_remembers() -> None:
+    from rasa.engine.graph import GraphSchema
+
+    methods = (GraphSchema.minimal_graph_schema, GraphSchema._all_dependencies_schema)
+    digest = hashlib.sha256("".join(inspect.getsource(method) for method in methods).encode()).hexdigest()
+    assert digest == RASA_MINIMAL_SCHEMA_SHA256, "Rasa's minimal_graph_schema changed: check bot/rasa_main.py"
