@@ -117,6 +117,7 @@ def test_config_maps_named_by_pods_exist_and_rasa_endpoints_scale() -> None:
     assert endpoints["lock_store"]["type"] == "redis"
     assert endpoints["tracker_store"]["type"] == "SQL"
     assert endpoints["event_broker"]["type"] == "pika"
+    assert endpoints["action_endpoint"]["enable_selective_domain"] is True  # as endpoints.yml
 
 
 def test_haproxy_configuration_is_accepted_by_haproxy(tmp_path: Path) -> None:
