@@ -1,4 +1,5 @@
-"""Rasa's SQL tracker store, reading a conversation's latest session in two plain queries instead of one.
+"""Rasa's SQL tracker store: a conversation's latest session in two plain queries instead of one, and the
+events for the event broker found by counting, not by reading the session back.
 
 Rasa 3.6 finds the latest session with one query: the conversation's events, joined to a subquery for
 the newest `session_started` timestamp. On PostgreSQL the planner, estimating one row for a
@@ -12,10 +13,17 @@ Here the newest session start is read first, as a number, and the events are the
 same rows in the same order (tests/store/test_tracker_query.py compares them with Rasa's query on SQLite
 and PostgreSQL), and each query reads the conversation's events once. It returns a SQLAlchemy Query,
 as Rasa's callers (`.all()`, `.count()`) expect.
+
+With an event broker (the scaled stack's RabbitMQ), Rasa's save first read the whole session back and
+rebuilt a tracker from it, only to count its events: the events after that many are the new ones it
+publishes. Then it counted them again to store the same new events. `stream_new_events` counts the
+stored events instead (the query save's own count uses): the same events published, without the read.
+Profiled on the scaled stack, the read was about a tenth of a Rasa server's Python time.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 
@@ -36,3 +44,16 @@ def latest_session_events(self: Any, session: Any, sender_id: str, fetch_events_
         if started is not None:
             query = query.filter(event.timestamp >= started)
     return query.order_by(event.id)
+
+
+async def stream_new_events(self: Any, tracker: Any) -> None:
+    """SQLTrackerStore.stream_events: publishes the tracker's events after those already stored.
+
+    The turn holds the conversation's lock, so nothing else stores events between this count and save's.
+    """
+    if self.event_broker is None:
+        return
+    with self.session_scope() as session:
+        stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+    new_events = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+    await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)

@@ -1,9 +1,11 @@
 """Rasa's SQL tracker store reads the same events with our two-query session lookup (bot/tracker_query.py)
-as with Rasa's own query: on SQLite and on PostgreSQL, for the latest session and for all of them."""
+as with Rasa's own query: on SQLite and on PostgreSQL, for the latest session and for all of them; and
+publishes the same events to the event broker when it counts the stored ones instead of reading them."""
 
 from __future__ import annotations
 
 import asyncio
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +17,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
 from bot.store.postgres_admin import scratch_database
-from bot.tracker_query import latest_session_events
+from bot.tracker_query import latest_session_events, stream_new_events
 from tests.conftest import POSTGRES_URL
 
 RASAS_QUERY = SQLTrackerStore._event_query  # this test process never installs bot/rasa_main.py's patches
@@ -97,3 +99,39 @@ def test_rasa_reads_the_latest_session_through_it(store: SQLTrackerStore, domain
     assert tracker is not None and everything is not None
     assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["melding 2.0", "melding 2.1"]
     assert len([e for e in everything.events if isinstance(e, UserUttered)]) == 7
+
+
+class CapturingBroker:
+    """Stands in for RabbitMQ: what the tracker store publishes, in order."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+
+    def publish(self, event: dict[str, Any]) -> None:
+        self.published.append(event)
+
+
+def test_the_event_broker_gets_the_same_new_events_as_with_rasas_own(store: SQLTrackerStore, domain: Domain) -> None:
+    conversation = [session(1, 4), session(2, 3), session(3, 1)]
+    store.event_broker = CapturingBroker()
+    stored(store, domain, "rasa", conversation)  # Rasa's stream_events: reads the session back
+    rasas = [{k: v for k, v in e.items() if k != "sender_id"} for e in store.event_broker.published]
+
+    store.event_broker = CapturingBroker()
+    store.stream_events = types.MethodType(stream_new_events, store)
+    stored(store, domain, "ours", conversation)
+    ours = [{k: v for k, v in e.items() if k != "sender_id"} for e in store.event_broker.published]
+
+    assert ours == rasas
+    assert {e["sender_id"] for e in store.event_broker.published} == {"ours"}
+    # every stored event published once, in the order stored
+    with store.session_scope() as db:
+        rows = [row.type_name for row in RASAS_QUERY(store, db, "ours", True).all()]
+    assert [e["event"] for e in ours] == rows
+
+
+def test_nothing_is_counted_without_an_event_broker(store: SQLTrackerStore, domain: Domain) -> None:
+    store.event_broker = None
+    tracker = DialogueStateTracker.from_events("quiet", session(1, 2), domain.slots)
+    store.session_scope = None  # any database access would fail
+    asyncio.run(stream_new_events(store, tracker))
