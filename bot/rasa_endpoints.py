@@ -7,6 +7,9 @@ per call too. Here each endpoint configuration keeps one session per event loop,
 open between calls. Everything else is Rasa's: the same headers, parameters, timeout, TLS context, errors
 (`ClientResponseError` for a status of 400 or more) and result (the JSON answer, or None).
 
+The sessions are closed when the Rasa server stops (`close_sessions`, called by bot/rasa_main.py after
+Rasa's own `close_resources`).
+
 A kept connection is reused only while it has been idle less than KEEPALIVE_SECONDS, below what the
 servers in front of it keep an idle connection open (Sanic, which serves rasa_sdk: 5 s; HAProxy in the
 scaled stack: 10 s), so a call is not sent on a connection the server is closing.
@@ -105,3 +108,12 @@ async def request(
             return await response.json()
         except aiohttp.ContentTypeError:
             return None
+
+
+async def close_sessions() -> None:
+    """Close the kept sessions of the running loop (the server is stopping)."""
+    loop = asyncio.get_running_loop()
+    for key, (owner, session) in list(_sessions.items()):
+        if owner is loop:
+            del _sessions[key]
+            await session.close()

@@ -136,7 +136,28 @@ def event_without_parse_data(event: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in event.items() if key != "parse_data"}
 
 
+def closing_kept_sessions() -> Callable[[Any, Any], Any]:
+    """rasa.core.run.close_resources (the server's after_server_stop listener) that also closes the action
+    endpoint's kept sessions (bot/rasa_endpoints.py), so none is left open when the process ends."""
+    import rasa.core.run
+
+    from bot.rasa_endpoints import close_sessions
+
+    current = rasa.core.run.close_resources
+    rasas = getattr(current, "__wrapped__", current)
+
+    async def close_resources(app: Any, loop: Any) -> None:
+        try:
+            await rasas(app, loop)
+        finally:
+            await close_sessions()
+
+    close_resources.__wrapped__ = rasas  # type: ignore[attr-defined]
+    return close_resources
+
+
 def install() -> None:
+    import rasa.core.run
     from rasa.core.actions.action import ActionSessionStart, RemoteAction
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import SQLTrackerStore
@@ -156,6 +177,7 @@ def install() -> None:
     GraphSchema.minimal_graph_schema = remembered_minimal_schema()
     EndpointConfig.request = request
     events.remove_parse_data = event_without_parse_data
+    rasa.core.run.close_resources = closing_kept_sessions()
 
 
 def main() -> None:
