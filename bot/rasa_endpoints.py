@@ -4,8 +4,8 @@ Rasa 3.6's `EndpointConfig.request` opens a new aiohttp session, so a new TCP co
 custom action call, and closes it after the answer: connecting took 2 % of a Rasa server's CPU on the
 scaled stack (py-spy, 2 Rasa servers under load), and the action server accepted and closed a connection
 per call too. Here each endpoint configuration keeps one session per event loop, and its connections stay
-open between calls. Everything else is Rasa's: the same headers, parameters, timeout, TLS context, errors
-(`ClientResponseError` for a status of 400 or more) and result (the JSON answer, or None).
+open between calls. Only `EndpointConfig.session` is replaced; `EndpointConfig.request` stays Rasa's, so
+the headers, parameters, timeout, TLS context, errors and result are Rasa's own.
 
 The sessions are closed when the Rasa server stops (`close_sessions`, called by bot/rasa_main.py after
 Rasa's own `close_resources`).
@@ -18,11 +18,10 @@ scaled stack: 10 s), so a call is not sent on a connection the server is closing
 from __future__ import annotations
 
 import asyncio
-import os
-import ssl
 from typing import Any
 
 import aiohttp
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 
 KEEPALIVE_SECONDS = 3.0
 
@@ -40,8 +39,6 @@ def _settings(endpoint: Any) -> tuple[Any, ...]:
 
 def session_for(endpoint: Any) -> aiohttp.ClientSession:
     """This endpoint's session on the running loop, made as Rasa's `EndpointConfig.session` makes one."""
-    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
-
     loop = asyncio.get_running_loop()
     key = (id(loop), *_settings(endpoint))
     kept = _sessions.get(key)
@@ -62,52 +59,23 @@ def session_for(endpoint: Any) -> aiohttp.ClientSession:
     return session
 
 
-async def request(
-    self: Any,
-    method: str = "post",
-    subpath: str | None = None,
-    content_type: str | None = "application/json",
-    compress: bool = False,
-    **kwargs: Any,
-) -> Any:
-    """EndpointConfig.request on the endpoint's kept session (Rasa 3.6.21's body otherwise)."""
-    from rasa.shared.exceptions import FileNotFoundException
-    from rasa.utils.endpoints import ClientResponseError, concat_url
+class _Kept:
+    """What `async with endpoint.session()` gets: the kept session, left open when the block ends."""
 
-    headers = {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    if "headers" in kwargs:
-        headers.update(kwargs["headers"])
-        del kwargs["headers"]
-    if self.headers:
-        headers.update(self.headers)
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
 
-    url = concat_url(self.url, subpath)
-    sslcontext = None
-    if self.cafile:
-        try:
-            sslcontext = ssl.create_default_context(cafile=self.cafile)
-        except FileNotFoundError as e:
-            raise FileNotFoundException(
-                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
-            ) from e
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
 
-    async with session_for(self).request(
-        method,
-        url,
-        headers=headers,
-        params=self.combine_parameters(kwargs),
-        compress=compress,
-        ssl=sslcontext,
-        **kwargs,
-    ) as response:
-        if response.status >= 400:
-            raise ClientResponseError(response.status, response.reason, await response.content.read())
-        try:
-            return await response.json()
-        except aiohttp.ContentTypeError:
-            return None
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def kept_session(self: Any) -> _Kept:
+    """EndpointConfig.session for Rasa's `async with self.session() as session` (its only use, in
+    `EndpointConfig.request` and the model server's pull): the endpoint's kept session on the running loop."""
+    return _Kept(session_for(self))
 
 
 async def close_sessions() -> None:

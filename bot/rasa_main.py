@@ -165,7 +165,7 @@ def install() -> None:
     from rasa.shared.core import events
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.rasa_endpoints import request
+    from bot.rasa_endpoints import kept_session
     from bot.settings import get_settings
     from bot.tracker_query import latest_session_events, stream_new_events
 
@@ -175,7 +175,7 @@ def install() -> None:
     SQLTrackerStore._event_query = latest_session_events
     SQLTrackerStore.stream_events = stream_new_events
     GraphSchema.minimal_graph_schema = remembered_minimal_schema()
-    EndpointConfig.request = request
+    EndpointConfig.session = kept_session
     events.remove_parse_data = event_without_parse_data
     rasa.core.run.close_resources = closing_kept_sessions()
 

@@ -11,6 +11,7 @@ import inspect
 import socket
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
+from unittest.mock import patch
 
 import aiohttp
 import pytest
@@ -19,10 +20,11 @@ from aiohttp import web
 from rasa.shared.core.events import remove_parse_data
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot.rasa_endpoints import close_sessions, request, session_for
+from bot.rasa_endpoints import close_sessions, kept_session, session_for
 from bot.rasa_main import closing_kept_sessions, event_without_parse_data
 
-# sha256 of Rasa 3.6.21's EndpointConfig.request and .session, which bot/rasa_endpoints.py follows.
+# sha256 of Rasa 3.6.21's EndpointConfig.session, which bot/rasa_endpoints.py replaces, and of .request, which
+# must keep using it as `async with self.session() as session`.
 RASA_REQUEST_SHA256 = "ccdb778aed8208e23cde3c3f47eac7fbbbb735dac8f7ef7254d54451c64ad608"
 RASA_SESSION_SHA256 = "e55aa13d9d4fb4bc440ac33b870a97ee162b76dda7ccb6bf68433567475fdffb"
 # remove_parse_data, and the two brokers' _publish: its only callers, which only log what it returns.
@@ -113,7 +115,9 @@ async def server() -> AsyncIterator[ActionServer]:
 
 
 async def call(endpoint: EndpointConfig, body: dict) -> object:
-    return await request(endpoint, json=body, method="post", timeout=10)
+    """Rasa's own EndpointConfig.request, as RemoteAction calls it, with the launcher's kept session."""
+    with patch.object(EndpointConfig, "session", kept_session):
+        return await endpoint.request(json=body, method="post", timeout=10)
 
 
 @pytest.mark.asyncio(loop_scope="function")
