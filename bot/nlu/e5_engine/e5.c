@@ -773,6 +773,44 @@ int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query, float *
 
 int e5_dim(const e5_model *m) { return m->H; }
 
+/* Varde: embed n texts already tokenized by the caller (special tokens included, each at most MAXP
+ * tokens; lens[i] > 0), mean-pooled and L2-normalized as embed_n does. For a BERT model whose tokenizer
+ * is not the engine's own (all-MiniLM-L6-v2: WordPiece, done in Python). Texts are run in chunks of at
+ * most E5_CHUNK_TOKENS tokens. Returns 0 on success, -1 on a bad length. */
+int e5_embed_ids(e5_model *m, const int *ids, const int *lens, int n, float *out) {
+    int H = m->H, rc = 0;
+    for (int i = 0; i < n; i++)
+        if (lens[i] < 1 || lens[i] > m->MAXP) return -1;
+    const int *text_ids = ids;
+    for (int i0 = 0; i0 < n; ) {
+        int i1 = i0; long T = 0;
+        while (i1 < n && (i1 == i0 || T + lens[i1] <= E5_CHUNK_TOKENS)) T += lens[i1++];
+        int segc = i1 - i0;
+        int *pos = (int *)malloc(sizeof(int) * (size_t)T);
+        int *sstart = (int *)malloc(sizeof(int) * (size_t)T);
+        int *send = (int *)malloc(sizeof(int) * (size_t)T);
+        int *segoff = (int *)malloc(sizeof(int) * (size_t)(segc + 1));
+        segoff[0] = 0;
+        for (int s = 0; s < segc; s++) {
+            int a = segoff[s], b = a + lens[i0 + s];
+            for (int t = a; t < b; t++) { pos[t] = t - a; sstart[t] = a; send[t] = b; }
+            segoff[s + 1] = b;
+        }
+        float *o = out + (size_t)i0 * H;
+        rc |= forward_batch(m, text_ids, pos, sstart, send, segoff, segc, (int)T, o, NULL);
+        for (int s = 0; s < segc; s++) {
+            float *d = o + (size_t)s * H, nrm = 0.f;
+            for (int kk = 0; kk < H; kk++) nrm += d[kk] * d[kk];
+            nrm = 1.f / sqrtf(nrm > 1e-12f ? nrm : 1e-12f);
+            for (int kk = 0; kk < H; kk++) d[kk] *= nrm;
+        }
+        free(pos); free(sstart); free(send); free(segoff);
+        text_ids += T;
+        i0 = i1;
+    }
+    return rc;
+}
+
 /* ================== sparse "latent terms" (trained SAE) ================
  * A TopK sparse autoencoder (sae.bin), trained on e5 token embeddings, maps
  * each token's hidden state to a high-dimensional sparse code; max-pooling over

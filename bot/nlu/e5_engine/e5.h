@@ -35,6 +35,11 @@ int e5_embed(e5_model *m, const char *text, int is_query, float *out);
 int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query,
                    float *out);
 
+/* Varde: embed n texts given as token ids (specials included; lens[i] in 1..MAXP), laid out one after
+ * another in `ids`; writes n*e5_dim() L2-normalized floats. For a model whose tokenizer runs outside the
+ * engine. Returns 0 on success, -1 on a bad length. */
+int e5_embed_ids(e5_model *m, const int *ids, const int *lens, int n, float *out);
+
 /* --- sparse "latent terms" via a trained TopK sparse autoencoder (SAE) -----
  * Load a sparse head (sae.bin from sae_train.py); then e5_embed_sparse maps the
  * encoder's token hidden states through the SAE and max-pools over tokens into
