@@ -156,23 +156,32 @@ def embed(texts: list[str]) -> np.ndarray:
 class VectorCache:
     """Training examples' vectors on disk, so a retrain embeds only the examples it has not seen."""
 
-    def __init__(self, path: Path | None, encoder: str = "e5") -> None:
+    def __init__(self, path: Path | None, encoder: str = "e5", only_language: str | None = None) -> None:
         self.path = path
         self.encoder = encoder
+        # The language check is cached with the vectors (zeros for another language): a retrain checks
+        # only the new examples, not all 8 300 (3-4 s).
+        self.only_language = only_language
 
     @staticmethod
-    def default(encoder: str = "e5") -> VectorCache:
+    def default(encoder: str = "e5", only_language: str | None = None) -> VectorCache:
         setting = os.environ.get("BOT_SENTENCE_CACHE", "")
-        if setting.lower() == "off":
-            return VectorCache(None, encoder)
-        return VectorCache(Path(setting) if setting else PROJECT_ROOT / "var" / "sentence-encoder.sqlite", encoder)
+        path = (
+            None
+            if setting.lower() == "off"
+            else Path(setting)
+            if setting
+            else PROJECT_ROOT / "var" / "sentence-encoder.sqlite"
+        )
+        return VectorCache(path, encoder, only_language)
 
     def key(self, text: str) -> str:
-        return hashlib.sha256(f"{VERSIONS[self.encoder]}\n{text}".encode()).hexdigest()
+        version = VERSIONS[self.encoder] + (f"/only-{self.only_language}" if self.only_language else "")
+        return hashlib.sha256(f"{version}\n{text}".encode()).hexdigest()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         # Looked up at call time, so a test can count the calls by replacing the module's function.
-        return embed(texts) if self.encoder == "e5" else minilm.embed(texts)
+        return in_language(embed if self.encoder == "e5" else minilm.embed, self.only_language)(texts)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self.path is None or not texts:
@@ -206,8 +215,22 @@ class VectorCache:
         return np.vstack([found[key] for key in keys])
 
 
-def _language(text: str) -> str | None:
-    return detect_language(text)[0]
+def in_language(encode: Callable[[list[str]], np.ndarray], language: str | None) -> Callable[[list[str]], np.ndarray]:
+    """`encode` for the texts bot.language reads as `language`, zeros for the others (None: all texts).
+
+    An encoder trained on one language (MiniLM: English) reads other languages as noise: with zeros the
+    classifier decides those messages on the other features, as it did before that encoder."""
+    if language is None:
+        return encode
+
+    def encode_in_language(texts: list[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        chosen = [i for i, text in enumerate(texts) if detect_language(text)[0] == language]
+        if chosen:
+            vectors[chosen] = encode([texts[i] for i in chosen])
+        return vectors
+
+    return encode_in_language
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -228,8 +251,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self.scale = float(self._config["scale"])
         self.encoder = str(self._config["encoder"])
-        self.encode = embed if self.encoder == "e5" else minilm.embed
         self.only_language: str | None = self._config["only_language"]
+        self.embed_any = embed if self.encoder == "e5" else minilm.embed
+        self.encode = in_language(self.embed_any, self.only_language)
 
     @classmethod
     def create(
@@ -240,7 +264,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
     ) -> SentenceEncoderFeaturizer:
         featurizer = cls(config, execution_context.node_name)
-        featurizer.encode([""])  # fail at start-up with a clear message, not on the first customer's message
+        featurizer.embed_any([""])  # fail at start-up with a clear message, not on the first customer's message
         if featurizer.only_language:
             warm_up()  # the language models load now (about a second), not on a customer's message
         return featurizer
@@ -262,14 +286,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         with_text = [message for message in messages if isinstance(message.get(TEXT), str)]
         if not with_text:
             return messages
-        texts = [message.get(TEXT) for message in with_text]
-        vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        # An encoder trained on one language (MiniLM: English) reads other languages as noise: those
-        # messages get zeros, and the classifier decides them on the other features, as before it.
-        wanted = self.only_language
-        chosen = [i for i, text in enumerate(texts) if wanted is None or _language(text) == wanted]
-        if chosen:
-            vectors[chosen] = encode([texts[i] for i in chosen]) * self.scale
+        vectors = encode([message.get(TEXT) for message in with_text]) * self.scale
         for message, vector in zip(with_text, vectors, strict=True):
             message.add_features(
                 Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._config[FEATURIZER_CLASS_ALIAS])
@@ -278,7 +295,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         started = time.monotonic()
-        self._add_features(training_data.training_examples, VectorCache.default(self.encoder).embed)
+        cache = VectorCache.default(self.encoder, self.only_language)
+        self._add_features(training_data.training_examples, cache.embed)
         log.info(
             "Sentence encoder %s: %d training examples embedded in %.1f s",
             self.encoder, len(training_data.training_examples), time.monotonic() - started,

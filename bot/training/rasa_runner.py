@@ -45,6 +45,9 @@ PRELOAD = (
 def preload() -> None:
     for module in PRELOAD:
         importlib.import_module(module)
+    from bot.language import warm_up
+
+    warm_up()  # the MiniLM featurizer checks each new example's language: lingua's models, loaded ahead
 
 
 def wait_for_commands() -> int:

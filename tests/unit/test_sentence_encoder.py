@@ -153,3 +153,26 @@ def test_the_featurizer_refuses_an_unknown_encoder_or_language() -> None:
         SentenceEncoderFeaturizer.validate_config({"encoder": "bert-large"})
     with pytest.raises(ValueError, match="only_language"):
         SentenceEncoderFeaturizer.validate_config({"encoder": "minilm", "only_language": "fr"})
+
+
+def test_the_language_check_is_cached_with_the_vectors(tmp_path, monkeypatch) -> None:
+    """A retrain checks the language of new examples only (all 8 300 took 3-4 s)."""
+    import numpy as np
+
+    from bot.nlu import sentence_encoder
+    from bot.nlu.sentence_encoder import VectorCache
+
+    cache = VectorCache(tmp_path / "vectors.sqlite", "minilm", "en")
+    first = cache.embed(["where is my parcel please", "hvor er pakken min nå"])
+    assert first[0].any() and not first[1].any()
+    checked: list[str] = []
+    real = sentence_encoder.detect_language
+
+    def counting(text: str) -> tuple[str | None, float]:
+        checked.append(text)
+        return real(text)
+
+    monkeypatch.setattr(sentence_encoder, "detect_language", counting)
+    second = cache.embed(["hvor er pakken min nå", "where is my parcel please", "refund my order please"])
+    assert checked == ["refund my order please"]
+    assert not second[0].any() and np.allclose(second[1], first[0]) and second[2].any()
