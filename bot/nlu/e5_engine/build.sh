@@ -3,7 +3,7 @@
 #   build.sh DIR     builds DIR/<name> unless it is there (and removes older builds from DIR)
 #   build.sh --name  prints <name>: libe5-<hash>.so, the hash of the source, this script and the CPU's
 #                    flags, so that an edited source, other flags or another CPU never load an old build
-#                    (bot/nlu/sentence_encoder.py computes the same name)
+#                    (bot/nlu/engine.py computes the same name)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cpu="$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)"
