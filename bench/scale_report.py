@@ -42,7 +42,35 @@ def throughput_table(results: dict[str, Any]) -> str:
             f"| {level} | {row['throughput_msg_s']} | {row['rounds_msg_s']} | {row['vs_one']}x | "
             f"{row['p50_ms']} | {row['p95_ms']} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + _cpu_lines(results))
+
+
+def _cpu_lines(results: dict[str, Any]) -> list[str]:
+    """CPU per answered message by part, and the bound it puts on throughput with this many cores."""
+    rows = {level: row.get("cpu_ms_per_message") or {} for level, row in results["throughput"].items()}
+    if not any(rows.values()):
+        return []
+    cores = results.get("machine", {}).get("cores") or 1
+    parts = [part for part in ("rasa", "gateway", "actions", "postgresql", "haproxy", "redis", "rabbitmq", "customers")
+             if any(part in row for row in rows.values())]  # fmt: skip
+    lines = [
+        "",
+        f"CPU per answered message, ms, by part (/proc; mean of the rounds). Bounds on this machine ({cores} cores): "
+        f"answered msg/s <= {cores} cores / all parts' CPU per message, and for one Rasa server <= 1 core / "
+        "Rasa's CPU per message.",
+        "",
+        "| Rasa servers | " + " | ".join(parts) + " | all | cores busy | bound msg/s |",
+        "|---|" + "---|" * (len(parts) + 3),
+    ]
+    for level, row in rows.items():
+        if not row:
+            continue
+        bound = cores * 1000 / row["all"] if row.get("all") else 0.0
+        if int(level) == 1 and row.get("rasa"):
+            bound = min(bound, 1000 / row["rasa"])
+        cells = " | ".join(f"{row.get(part, 0.0):.1f}" for part in parts)
+        lines.append(f"| {level} | {cells} | {row['all']:.1f} | {100 * row['cores_busy_share']:.0f} % | {bound:.1f} |")
+    return lines
 
 
 def chaos_table(results: dict[str, Any]) -> str:

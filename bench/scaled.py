@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import numpy as np
 
+from bench import cpu_split
 from bench.clients import Endpoints
 from bench.load import concurrent
 from bench.machine import load_average, machine_info
@@ -90,6 +91,7 @@ async def _throughput(
             for level in order:
                 stack.serve_with(level)
                 await asyncio.sleep(2.5)  # HAProxy applies it at once; let the previous turns drain
+                before = cpu_split.snapshot(_parts(stack))
                 try:
                     run = await concurrent(http, endpoints(stack), "gateway", customers, seconds, first=first)
                 except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError) as error:
@@ -99,6 +101,8 @@ async def _throughput(
                     continue
                 first += customers
                 summary: dict[str, Any] = run.summary()
+                after = cpu_split.snapshot(_parts(stack))
+                summary["cpu_ms_per_message"] = cpu_split.per_message(before, after, sum(t.ok for t in run.turns))
                 per_level[level].append(summary)
                 progress(
                     f"round {round_number + 1}: {level} Rasa: {summary.get('throughput_msg_s')} answered msg/s, "
@@ -114,11 +118,26 @@ async def _throughput(
             "p50_ms": [run["latency"].get("p50_ms") for run in runs],
             "p95_ms": [run["latency"].get("p95_ms") for run in runs],
             "delivery": [run["delivery"] for run in runs],
+            "cpu_ms_per_message": _mean_split([run.get("cpu_ms_per_message") or {} for run in runs]),
         }
     base = result[str(levels[0])]["throughput_msg_s"] or 1
     for level in levels:
         result[str(level)]["vs_one"] = round(result[str(level)]["throughput_msg_s"] / base, 2)
     return result
+
+
+def _parts(stack: ScaledStack) -> dict[str, list[int]]:
+    """The stack's processes by part: rasa, actions, gateway, haproxy, redis (numbered names grouped)."""
+    parts: dict[str, list[int]] = {}
+    for name, child in stack.children.items():
+        parts.setdefault(name.rstrip("0123456789"), []).append(child.process.pid)
+    return parts
+
+
+def _mean_split(splits: list[dict[str, float]]) -> dict[str, float]:
+    splits = [split for split in splits if split]
+    keys = sorted({key for split in splits for key in split})
+    return {key: round(sum(split.get(key, 0.0) for split in splits) / len(splits), 3) for key in keys} if splits else {}
 
 
 def throughput(short: bool, rasa_levels: tuple[int, ...], progress: Callable[[str], None]) -> dict[str, Any]:
