@@ -8,7 +8,7 @@ from scipy.sparse import csr_matrix, hstack
 from scipy.sparse import random as sparse_random
 from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.multinomial import Blocks, fit
+from bot.nlu.multinomial import WARM_START_TOL, Blocks, fit
 
 
 def _problem(rows: int = 400, seed: int = 3) -> tuple[Blocks, list[str]]:
@@ -57,6 +57,20 @@ def test_warm_start_from_the_optimum_stops_at_once() -> None:
     refit = fit(again, blocks, y, start=first.coef_.copy())
     assert int(refit.n_iter_[0]) <= 3 < int(first.n_iter_[0])
     np.testing.assert_allclose(refit.coef_, first.coef_, atol=1e-4)
+
+
+def test_a_warm_start_near_the_optimum_stops_at_its_own_tolerance_with_the_same_answers() -> None:
+    blocks, y = _problem()
+    first = fit(_sklearn(), blocks, y)
+    more = Blocks(blocks.sparse[:-10], blocks.dense[:-10])  # the data a fine-tune started from: 10 fewer rows
+    before = fit(_sklearn(), more, y[:-10])
+    again = _sklearn()
+    again.intercept_ = before.intercept_.copy()
+    tuned = fit(again, blocks, y, start=before.coef_.copy())
+    X = hstack([blocks.sparse, csr_matrix(blocks.dense)], format="csr")
+    assert int(tuned.n_iter_[0]) < int(first.n_iter_[0])
+    np.testing.assert_allclose(tuned.predict_proba(X), first.predict_proba(X), atol=WARM_START_TOL)
+    assert (tuned.predict(X) == first.predict(X)).all()
 
 
 def test_two_classes_are_refused() -> None:
