@@ -13,22 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.procinfo import children, cpu_seconds
+from bench.procinfo import children, cpu_seconds, named
 
 # Shared services of the machine, found by process name (the stack's own Redis is one of its parts).
 SERVICES = {"postgresql": "postgres", "rabbitmq": "beam.smp"}
-
-
-def _processes_named(name: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == name:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
 
 
 def _machine_ticks() -> tuple[int, int]:
@@ -52,7 +40,7 @@ def snapshot(parts: Mapping[str, Iterable[int]]) -> Snapshot:
     for part, pids in parts.items():
         seconds[part] = sum(cpu_seconds(pid) + sum(cpu_seconds(c) for c in children(pid)) for pid in pids)
     for part, name in SERVICES.items():
-        seconds[part] = sum(cpu_seconds(pid) for pid in _processes_named(name))
+        seconds[part] = sum(cpu_seconds(pid) for pid in named(name))
     seconds["customers"] = cpu_seconds(os.getpid())
     busy, total = _machine_ticks()
     return Snapshot(seconds, busy, total)

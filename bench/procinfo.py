@@ -35,6 +35,19 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def named(name: str) -> list[int]:
+    """Every process whose command name (/proc/<pid>/comm) is `name`: the machine's shared services."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def memory_mib(pid: int) -> dict[str, float]:
     """RSS now and its high-water mark, in MiB, for the process and its descendants."""
     pids = [pid, *children(pid)]

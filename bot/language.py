@@ -57,7 +57,6 @@ from typing import TYPE_CHECKING
 from ruamel.yaml import YAML
 
 from bot import word_frequencies
-from bot.word_frequencies import MISSING_CENTIBELS
 
 if TYPE_CHECKING:
     from lingua import Language, LanguageDetector
@@ -214,10 +213,10 @@ def _word_log_confidences(word: str) -> dict[str, float]:
     for value in _detector().compute_language_confidence_values(word):
         values[codes[value.language]] = value.value
     scores = {code: math.log(max(value, _WORD_FLOOR)) for code, value in values.items()}
-    lists = word_frequencies.centibels()
+    lists, missing = word_frequencies.centibels(), word_frequencies.MISSING_CENTIBELS
     for code in scores:
         # wordfreq has no Nynorsk list; Norwegian is scored as Bokmål or Nynorsk, so both get Bokmål's.
-        centibels = min(lists["nb" if code == "nn" else code].get(word, MISSING_CENTIBELS), MISSING_CENTIBELS)
+        centibels = min(lists["nb" if code == "nn" else code].get(word, missing), missing)
         scores[code] -= FREQUENCY_WEIGHT * centibels * _NATS_PER_CENTIBEL
     return scores
 
