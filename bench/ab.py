@@ -4,7 +4,10 @@ For a change's effect on latency, on a machine others use too: each checkout (e.
 of two commits, each with its models/varde.tar.gz) gets a whole stack of its own (action server, Rasa,
 gateway, database); then every turn of every scripted conversation goes through each checkout's REST
 channel, our channel and gateway in turn, so whatever else the machine does hits them all alike. The
-delivery checks of bench.verify run on all of them. Prints p50/p95 per checkout and path, as JSON too.
+delivery checks of bench.verify run on all of them. Prints p50/p95 per checkout and path, as JSON too,
+and each part's CPU per turn (ms, /proc, over the measured turns of all paths; the gateway's only on its
+own path): turns take turns, so a busy neighbour slows every checkout alike and the difference is the
+change's.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from typing import Any
 import aiohttp
 
 from bench.clients import PATHS, Conversation, Endpoints, TurnResult, new_conversation
+from bench.cpu_split import Snapshot, per_message, snapshot
 from bench.ledger import Ledger
 from bench.machine import load_average
 from bench.scripts import script_for
-from bench.stack import Database, Stack
+from bench.stack import PARTS, Database, Stack
 from bench.stats import summarize
 from bench.verify import verify
 
@@ -46,9 +50,12 @@ async def interleaved(stacks: dict[str, Stack], conversations: int) -> dict[str,
     turns: dict[tuple[str, str], list[TurnResult]] = {(n, p): [] for n in stacks for p in PATHS}
     ledgers = {name: Ledger() for name in stacks}
     made: dict[str, list[Conversation]] = {name: [] for name in stacks}
+    cpu_before: dict[str, Snapshot] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         for number in range(-WARM_UP_CONVERSATIONS, conversations):
             script = script_for(number)
+            if number == 0:
+                cpu_before = {name: parts_cpu(stack) for name, stack in stacks.items()}
             now: dict[tuple[str, str], Conversation] = {}
             for name, stack in stacks.items():
                 for path in PATHS:
@@ -65,6 +72,7 @@ async def interleaved(stacks: dict[str, Stack], conversations: int) -> dict[str,
                         turns[key].append(turn)
             for conversation in now.values():
                 await conversation.close()
+        cpu_after = {name: parts_cpu(stack) for name, stack in stacks.items()}
         for name, stack in stacks.items():
             await verify(http, endpoints(stack), stack.rasa_url, made[name], ledgers[name])
     result: dict[str, Any] = {}
@@ -72,7 +80,14 @@ async def interleaved(stacks: dict[str, Stack], conversations: int) -> dict[str,
         result.setdefault(name, {})[path] = summarize([t.latency for t in results])
     for name in stacks:
         result[name]["delivery"] = ledgers[name].as_dict()
+        measured = sum(len(turns[(name, path)]) for path in PATHS)
+        split = per_message(cpu_before[name], cpu_after[name], measured)
+        result[name]["cpu_ms_per_turn"] = {part: split[part] for part in PARTS}
     return result
+
+
+def parts_cpu(stack: Stack) -> Snapshot:
+    return snapshot({part: [stack.pid(part)] for part in PARTS})
 
 
 def start(checkouts: dict[str, Path]) -> dict[str, Stack]:
@@ -109,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         cells = [f"{p} p50 {paths[p]['p50_ms']:.0f} p95 {paths[p]['p95_ms']:.0f} ms" for p in PATHS]
         ratio = paths["gateway"]["p50_ms"] / paths["rest"]["p50_ms"] if paths["rest"]["p50_ms"] else 0
         print(f"{name}: {'; '.join(cells)}; gateway/REST {ratio:.2f}; lost {paths['delivery']['lost']}")
+        cpu = "; ".join(f"{part} {ms}" for part, ms in paths["cpu_ms_per_turn"].items())
+        print(f"{name}: CPU ms per turn: {cpu}")
     print(json.dumps({"load_average": [load, load_average()], **result}, indent=1))
     clean = all(
         paths["delivery"][kind] == 0 for paths in result.values() for kind in ("lost", "duplicated", "out_of_order")

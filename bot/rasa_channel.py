@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL_NAME = GATEWAY_CHANNEL  # the actions believe a vouched-for customer only from this channel
 
-# The gateway's metadata that the dialogue reads (actions/session.py, actions/common.py); nothing else of it
+# The gateway's metadata that the dialogue reads (bot/session_context.py, actions/common.py); nothing else of it
 # reaches the tracker store.
 PASSED_ON = ("language", "clock")
 

@@ -19,6 +19,9 @@
 - The event broker deep-copied every event it published, only to log it without its parse data at debug
   level: 4 % of a Rasa server's CPU on the scaled stack (py-spy). A shallow copy logs the same
   (`event_without_parse_data`).
+- The session context (who the customer is, which language to answer in) is a custom slot mapping that
+  Rasa ran on the action server after every message, serialising the session's tracker for it: now it
+  runs here, in the Rasa server (bot/session_context.py).
 - skops.io is imported before Rasa: on import it looks up each of its trusted type names in every
   loaded module, which takes seconds once TensorFlow is loaded (bot/training/rasa_runner.py does the
   same for training).
@@ -136,6 +139,27 @@ def event_without_parse_data(event: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in event.items() if key != "parse_data"}
 
 
+def session_context_in_process() -> Callable[..., Any]:
+    """ActionExtractSlots._run_custom_action that runs action_session_context here (bot/session_context.py);
+    every other custom mapping's action still goes to the action server."""
+    from rasa.core.actions.action import ActionExtractSlots
+
+    from bot.session_context import SESSION_CONTEXT_ACTION, session_context_events
+
+    current = ActionExtractSlots._run_custom_action
+    rasas = getattr(current, "__wrapped__", current)
+
+    async def run_custom_action(
+        self: Any, custom_action: str, output_channel: Any, nlg: Any, tracker: Any, domain: Any
+    ) -> list[Any]:
+        if custom_action == SESSION_CONTEXT_ACTION:
+            return await session_context_events(tracker)
+        return await rasas(self, custom_action, output_channel, nlg, tracker, domain)
+
+    run_custom_action.__wrapped__ = rasas  # type: ignore[attr-defined]
+    return run_custom_action
+
+
 def closing_kept_sessions() -> Callable[[Any, Any], Any]:
     """rasa.core.run.close_resources (the server's after_server_stop listener) that also closes the action
     endpoint's kept sessions (bot/rasa_endpoints.py), so none is left open when the process ends."""
@@ -158,7 +182,7 @@ def closing_kept_sessions() -> Callable[[Any, Any], Any]:
 
 def install() -> None:
     import rasa.core.run
-    from rasa.core.actions.action import ActionSessionStart, RemoteAction
+    from rasa.core.actions.action import ActionExtractSlots, ActionSessionStart, RemoteAction
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.engine.graph import GraphSchema
@@ -172,6 +196,7 @@ def install() -> None:
     RemoteAction._validate_action_result = validate_action_result
     MessageProcessor._has_session_expired = session_expiry_with_rollover(get_settings().session_max_turns)
     ActionSessionStart.run = session_start_keeping_the_form()
+    ActionExtractSlots._run_custom_action = session_context_in_process()
     SQLTrackerStore._event_query = latest_session_events
     SQLTrackerStore.stream_events = stream_new_events
     GraphSchema.minimal_graph_schema = remembered_minimal_schema()

@@ -18,6 +18,8 @@ RASA_METHOD_SHA256 = "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9
 RASA_EVENT_QUERY_SHA256 = "cd44f7901b860bfd598a813bde17d0d5b0d7bab129feaf76bb2dca87d628625b"
 RASA_MINIMAL_SCHEMA_SHA256 = "ec19ee7b976094316f21228f86e0a7a6a121e568dd41c8fc7a48a023cb3915ce"
 RASA_STREAM_EVENTS_SHA256 = "efd3615f5340218a9edb4f386ed208d38f0d413d197eadc8b386d34fc8e4399c"
+# ActionExtractSlots._run_custom_action: action_session_context runs in the Rasa server (bot/session_context.py).
+RASA_RUN_CUSTOM_ACTION_SHA256 = "a20d71ee74b1cd5c0eb2c8853b3433085b144828fcc0c92c850dded44f1cd1e4"
 
 VALID = {
     "events": [{"event": "slot", "name": "order_id", "value": "10234", "timestamp": None}],
@@ -100,3 +102,39 @@ def test_rasas_stream_events_is_the_one_bot_tracker_query_replaces() -> None:
 
     digest = hashlib.sha256(inspect.getsource(SQLTrackerStore.stream_events).encode()).hexdigest()
     assert digest == RASA_STREAM_EVENTS_SHA256, "Rasa's stream_events changed: check bot/tracker_query.py"
+
+
+def test_rasas_run_custom_action_is_the_one_the_launcher_wraps() -> None:
+    from rasa.core.actions.action import ActionExtractSlots
+
+    digest = hashlib.sha256(inspect.getsource(ActionExtractSlots._run_custom_action).encode()).hexdigest()
+    assert digest == RASA_RUN_CUSTOM_ACTION_SHA256, "Rasa's _run_custom_action changed: check bot/rasa_main.py"
+
+
+async def test_the_session_context_runs_in_rasa_and_other_custom_mappings_go_to_the_action_server() -> None:
+    """Rasa's own method, for any other action, calls the action server; ours answers the session context."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.rasa_main import session_context_in_process
+
+    tracker = DialogueStateTracker.from_events("conv-1", [UserUttered("Where is my order, please?")])
+    calls: list[str] = []
+
+    async def rasas(self: object, custom_action: str, *args: object) -> list[object]:
+        calls.append(custom_action)
+        return []
+
+    original = ActionExtractSlots._run_custom_action
+    ActionExtractSlots._run_custom_action = rasas  # type: ignore[method-assign]
+    try:
+        run = session_context_in_process()
+    finally:
+        ActionExtractSlots._run_custom_action = original  # type: ignore[method-assign]
+    action = ActionExtractSlots(None)
+    events = await run(action, "action_session_context", None, None, tracker, Domain.empty())
+    assert events == [SlotSet("language", "en")] and calls == []
+    assert await run(action, "action_other_mapping", None, None, tracker, Domain.empty()) == []
+    assert calls == ["action_other_mapping"]
