@@ -90,11 +90,11 @@ def parts_cpu(stack: Stack) -> Snapshot:
     return snapshot({part: [stack.pid(part)] for part in PARTS})
 
 
-def start(checkouts: dict[str, Path]) -> dict[str, Stack]:
+def start(checkouts: dict[str, Path], database: str) -> dict[str, Stack]:
     stacks = {}
     for name, root in checkouts.items():
         work = Path(tempfile.mkdtemp(prefix=f"varde-ab-{name}-"))
-        stack = Stack(work, Database.create("sqlite", work), root=root)
+        stack = Stack(work, Database.create(database, work), root=root)
         seed = [sys.executable, "-m", "bot", "seed"]  # with the checkout's own code and schema
         subprocess.run(seed, cwd=root, env=stack.env(), check=True, capture_output=True)
         stacks[name] = stack
@@ -109,11 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
     parser.add_argument("checkouts", nargs="+", type=Path)
     parser.add_argument("--conversations", type=int, default=16, help="per checkout and path (7 turns each)")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args(argv)
     checkouts = {f"{i}:{path.name}": path.resolve() for i, path in enumerate(args.checkouts)}
     stacks: dict[str, Stack] = {}
     try:
-        stacks = start(checkouts)
+        stacks = start(checkouts, args.database)
         load = load_average()
         result = asyncio.run(interleaved(stacks, args.conversations))
     finally:

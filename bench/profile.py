@@ -130,12 +130,13 @@ async def drive(stack: Stack, conversations: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--conversations", type=int, default=12, help="per path, 7 turns each")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     options = parser.parse_args()
     if py_spy() is None:
         raise SystemExit("py-spy is needed: pip install py-spy")
     OUT.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix="varde-profile-"))
-    database = Database.create("sqlite", work_dir)
+    database = Database.create(options.database, work_dir)
     stack = Stack(work_dir, database)
     from bot.store.seed import seed_demo
 
@@ -146,6 +147,7 @@ def main() -> int:
         p50 = asyncio.run(drive(stack, options.conversations))
     finally:
         stack.stop()
+        database.drop()
     lines = ["p50 ms per path during the profile: " + ", ".join(f"{p} {v:.0f}" for p, v in p50.items())]
     lines.append(gateway_split(work_dir / "gateway.log"))
     for part in ("gateway", "rasa", "actions"):

@@ -19,6 +19,8 @@ RASA_EVENT_QUERY_SHA256 = "cd44f7901b860bfd598a813bde17d0d5b0d7bab129feaf76bb2dc
 RASA_MINIMAL_SCHEMA_SHA256 = "ec19ee7b976094316f21228f86e0a7a6a121e568dd41c8fc7a48a023cb3915ce"
 RASA_STREAM_EVENTS_SHA256 = "efd3615f5340218a9edb4f386ed208d38f0d413d197eadc8b386d34fc8e4399c"
 # ActionExtractSlots._run_custom_action: action_session_context runs in the Rasa server (bot/session_context.py).
+# Event.resolve_by_type, remembered per type name by bot/rasa_main.py.
+RASA_RESOLVE_BY_TYPE_SHA256 = "b5cf570fa7f286c7059ec73d8880528d03a78b28cf4e80285a46079c0fa65968"
 RASA_RUN_CUSTOM_ACTION_SHA256 = "a20d71ee74b1cd5c0eb2c8853b3433085b144828fcc0c92c850dded44f1cd1e4"
 
 VALID = {
@@ -138,3 +140,26 @@ async def test_the_session_context_runs_in_rasa_and_other_custom_mappings_go_to_
     assert events == [SlotSet("language", "en")] and calls == []
     assert await run(action, "action_other_mapping", None, None, tracker, Domain.empty()) == []
     assert calls == ["action_other_mapping"]
+
+
+def test_rasas_resolve_by_type_is_the_one_the_launcher_remembers() -> None:
+    from rasa.shared.core.events import Event
+
+    digest = hashlib.sha256(inspect.getsource(Event.resolve_by_type).encode()).hexdigest()
+    assert digest == RASA_RESOLVE_BY_TYPE_SHA256, "Rasa's Event.resolve_by_type changed: check bot/rasa_main.py"
+
+
+def test_remembered_event_types_give_rasas_class_for_every_name() -> None:
+    from rasa.shared.core.events import Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    from bot.rasa_main import remembered_event_types
+
+    resolve = remembered_event_types()
+    for _ in range(2):  # found, then remembered
+        for cls in all_subclasses(Event):
+            assert resolve(cls.type_name) is Event.resolve_by_type(cls.type_name), cls.type_name
+    assert resolve("topic") is None
+    assert resolve("no-such-event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name 'no-such-event'"):
+        resolve("no-such-event")
