@@ -227,7 +227,7 @@ def install() -> None:
     GraphSchema.minimal_graph_schema = remembered_minimal_schema()
     EndpointConfig.session = kept_session
     events.remove_parse_data = event_without_parse_data
-    events.Event.resolve_by_type = staticmethod(remembered_event_types())  # type: ignore[method-assign]
+    events.Event.resolve_by_type = staticmethod(remembered_event_types())
     rasa.core.run.close_resources = closing_kept_sessions()
 
 
