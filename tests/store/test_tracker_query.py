@@ -1,6 +1,7 @@
 """Rasa's SQL tracker store reads the same events with our two-query session lookup (bot/tracker_query.py)
 as with Rasa's own query: on SQLite and on PostgreSQL, for the latest session and for all of them; and
-publishes the same events to the event broker when it counts the stored ones instead of reading them."""
+stores the same rows, and publishes the same events to the event broker, with our save (counting once,
+one transaction) as with Rasa's."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
 from bot.store.postgres_admin import scratch_database
-from bot.tracker_query import latest_session_events, stream_new_events
+from bot.tracker_query import latest_session_events, save_new_events
 from tests.conftest import POSTGRES_URL
 
 RASAS_QUERY = SQLTrackerStore._event_query  # this test process never installs bot/rasa_main.py's patches
@@ -111,27 +112,37 @@ class CapturingBroker:
         self.published.append(event)
 
 
-def test_the_event_broker_gets_the_same_new_events_as_with_rasas_own(store: SQLTrackerStore, domain: Domain) -> None:
+def rows(store: SQLTrackerStore, sender: str) -> list[tuple[Any, ...]]:
+    """Every stored event of `sender`, as Rasa's columns, without the id and the sender."""
+    with store.session_scope() as db:
+        found = RASAS_QUERY(store, db, sender, True).all()
+        return [(r.type_name, r.timestamp, r.intent_name, r.action_name, r.data) for r in found]
+
+
+def test_our_save_stores_and_publishes_what_rasas_does(store: SQLTrackerStore, domain: Domain) -> None:
     conversation = [session(1, 4), session(2, 3), session(3, 1)]
     store.event_broker = CapturingBroker()
-    stored(store, domain, "rasa", conversation)  # Rasa's stream_events: reads the session back
-    rasas = [{k: v for k, v in e.items() if k != "sender_id"} for e in store.event_broker.published]
+    stored(store, domain, "same", conversation)  # Rasa's save: reads the session back for the broker
+    rasas = store.event_broker.published
+    rasas_rows = rows(store, "same")
 
+    with store.session_scope() as db:  # the same conversation again, from nothing, saved our way
+        db.query(store.SQLEvent).filter(store.SQLEvent.sender_id == "same").delete()
+        db.commit()
     store.event_broker = CapturingBroker()
-    store.stream_events = types.MethodType(stream_new_events, store)
-    stored(store, domain, "ours", conversation)
-    ours = [{k: v for k, v in e.items() if k != "sender_id"} for e in store.event_broker.published]
+    store.save = types.MethodType(save_new_events, store)
+    stored(store, domain, "same", conversation)
+    ours = store.event_broker.published
 
     assert ours == rasas
-    assert {e["sender_id"] for e in store.event_broker.published} == {"ours"}
-    # every stored event published once, in the order stored
-    with store.session_scope() as db:
-        rows = [row.type_name for row in RASAS_QUERY(store, db, "ours", True).all()]
-    assert [e["event"] for e in ours] == rows
+    assert rows(store, "same") == rasas_rows
+    assert [e["event"] for e in ours] == [row[0] for row in rasas_rows]  # every stored event published once
 
 
-def test_nothing_is_counted_without_an_event_broker(store: SQLTrackerStore, domain: Domain) -> None:
+def test_without_an_event_broker_our_save_stores_the_same(store: SQLTrackerStore, domain: Domain) -> None:
     store.event_broker = None
-    tracker = DialogueStateTracker.from_events("quiet", session(1, 2), domain.slots)
-    store.session_scope = None  # any database access would fail
-    asyncio.run(stream_new_events(store, tracker))
+    conversation = [session(1, 2), session(2, 2)]
+    stored(store, domain, "rasa", conversation)
+    store.save = types.MethodType(save_new_events, store)
+    stored(store, domain, "ours", conversation)
+    assert rows(store, "ours") == rows(store, "rasa")

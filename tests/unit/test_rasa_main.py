@@ -17,7 +17,8 @@ RASA_METHOD_SHA256 = "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9
 # sha256 of SQLTrackerStore._event_query in Rasa 3.6.21, replaced by bot/tracker_query.py.
 RASA_EVENT_QUERY_SHA256 = "cd44f7901b860bfd598a813bde17d0d5b0d7bab129feaf76bb2dca87d628625b"
 RASA_MINIMAL_SCHEMA_SHA256 = "ec19ee7b976094316f21228f86e0a7a6a121e568dd41c8fc7a48a023cb3915ce"
-RASA_STREAM_EVENTS_SHA256 = "efd3615f5340218a9edb4f386ed208d38f0d413d197eadc8b386d34fc8e4399c"
+# SQLTrackerStore.save, _additional_events and stream_events, replaced by bot/tracker_query.py's save.
+RASA_SAVE_SHA256 = "42a63735d6e081a50b9e55e6c3a2117c726bee295e715b74a621e2f69463549d"
 # ActionExtractSlots._run_custom_action: action_session_context runs in the Rasa server (bot/session_context.py).
 # Event.resolve_by_type, remembered per type name by bot/rasa_main.py.
 RASA_RESOLVE_BY_TYPE_SHA256 = "b5cf570fa7f286c7059ec73d8880528d03a78b28cf4e80285a46079c0fa65968"
@@ -99,11 +100,12 @@ def test_rasas_minimal_graph_schema_is_the_one_the_launcher_remembers() -> None:
     assert digest == RASA_MINIMAL_SCHEMA_SHA256, "Rasa's minimal_graph_schema changed: check bot/rasa_main.py"
 
 
-def test_rasas_stream_events_is_the_one_bot_tracker_query_replaces() -> None:
+def test_rasas_save_is_the_one_bot_tracker_query_replaces() -> None:
     from rasa.core.tracker_store import SQLTrackerStore
 
-    digest = hashlib.sha256(inspect.getsource(SQLTrackerStore.stream_events).encode()).hexdigest()
-    assert digest == RASA_STREAM_EVENTS_SHA256, "Rasa's stream_events changed: check bot/tracker_query.py"
+    methods = (SQLTrackerStore.save, SQLTrackerStore._additional_events, SQLTrackerStore.stream_events)
+    digest = hashlib.sha256("".join(inspect.getsource(method) for method in methods).encode()).hexdigest()
+    assert digest == RASA_SAVE_SHA256, "Rasa's SQLTrackerStore.save changed: check bot/tracker_query.py"
 
 
 def test_rasas_run_custom_action_is_the_one_the_launcher_wraps() -> None:
