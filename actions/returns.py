@@ -1,12 +1,14 @@
 """Returns as a form: which order, proof of ownership, which item, confirmation; then the policy decides.
 
-One module of about 390 lines on purpose: the form's validation, its questions and its submission read
+One module of about 420 lines on purpose: the form's validation, its questions and its submission read
 together, as Rasa runs them; the return policy itself is bot/services/returns.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -34,7 +36,7 @@ from bot.i18n import format_date, format_nok, tier_name
 from bot.services.answers import ONE, Remark, read_remark, says_yes_or_no
 from bot.services.faq import faq_values
 from bot.services.orders import describe_items, find_owned_order
-from bot.services.returns import check_return, register_return
+from bot.services.returns import ReturnCheck, check_return, register_return
 from bot.store.db import session_scope
 from bot.store.models import Order
 from bot.store.queries import customer_orders, product_names
@@ -45,11 +47,33 @@ ALL_ITEMS_TITLES = {"nb": "Alle varene", "en": "All of them", "sv": "Alla varorn
 # Below this NLU confidence a yes or no registers (or drops) a return only if its words say so.
 SURE_CONFIRMATION = 0.5
 
+T = TypeVar("T")
+
+
+# rasa_sdk asks the form's required_slots while extracting, while validating and for the next question,
+# and a remark reads the same orders again: one run of the form's validation remembers its lookups. The run
+# writes nothing, and each key holds the slot values its answer depends on.
+_THIS_RUN: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("return_form_run", default=None)
+
+
+def _remembered(key: tuple[Any, ...], look_up: Callable[[], T]) -> T:
+    memo = _THIS_RUN.get()
+    if memo is None:
+        return look_up()
+    if key not in memo:
+        memo[key] = look_up()
+    return cast(T, memo[key])
+
 
 def _owned_order(session: Session, tracker: Tracker) -> Order | None:
-    return find_owned_order(
-        session, normalise_order_id(tracker.get_slot("order_id")), customer_of(tracker), tracker.get_slot("order_email")
-    )
+    order_id, customer_id = normalise_order_id(tracker.get_slot("order_id")), customer_of(tracker)
+    email = tracker.get_slot("order_email")
+    key = ("owned order", order_id, customer_id, email)
+    return _remembered(key, lambda: find_owned_order(session, order_id, customer_id, email))
+
+
+def _check(session: Session, order: Order) -> ReturnCheck:
+    return _remembered(("return check", order.id), lambda: check_return(session, order))
 
 
 @dataclass(frozen=True)
@@ -71,7 +95,7 @@ def return_options(session: Session, tracker: Tracker) -> ReturnOptions:
     candidates = list(customer_orders(session, customer_id)) if customer_id else [order] if order else []
     orders = {}
     for candidate in candidates:
-        check = check_return(session, candidate)
+        check = _check(session, candidate)
         if check.eligible:
             orders[candidate.id] = {item.product.name: item.sku for item in check.returnable}
     current = order.id if order is not None and order.id in orders else None
@@ -126,6 +150,15 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_return_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        this_run = _THIS_RUN.set({})
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        finally:
+            _THIS_RUN.reset(this_run)
+
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
@@ -134,7 +167,7 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
             return slots
         with session_scope() as session:
             order = _owned_order(session, tracker)
-            check = check_return(session, order) if order is not None else None
+            check = _check(session, order) if order is not None else None
         if check is None or not check.eligible:
             return slots  # nothing more to ask: action_submit_return explains
         return slots + (["return_sku"] if len(check.returnable) > 1 else []) + ["return_confirmed"]
@@ -234,7 +267,7 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
         text = (tracker.latest_message.get("text") or "").strip().lower()
         with session_scope() as session:
             order = _owned_order(session, tracker)
-            returnable = check_return(session, order).returnable if order else []
+            returnable = _check(session, order).returnable if order else []
             named = [item for item in returnable if len(text) >= 3 and text in item.product.name.lower()]
         return {"return_sku": text} if named else {}
 
@@ -254,7 +287,7 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
             return {"return_sku": None}  # asked again, or reset with a new order: nothing to check
         with session_scope() as session:
             order = _owned_order(session, tracker)
-            returnable = check_return(session, order).returnable if order else []
+            returnable = _check(session, order).returnable if order else []
             choice = str(slot_value or "").strip().lower()
             if choice == ALL_ITEMS or any(choice == item.sku.lower() for item in returnable):
                 return {"return_sku": choice.upper() if choice != ALL_ITEMS else ALL_ITEMS}
@@ -284,7 +317,7 @@ class ActionAskReturnSku(Action):
     ) -> list[dict[str, Any]]:
         with session_scope() as session:
             order = _owned_order(session, tracker)
-            items = check_return(session, order).returnable if order else []
+            items = _check(session, order).returnable if order else []
             buttons = [{"title": item.product.name, "payload": f'/inform{{"sku": "{item.sku}"}}'} for item in items]
         everything = ALL_ITEMS_TITLES.get(language_of(tracker), ALL_ITEMS_TITLES["nb"])
         buttons.append({"title": everything, "payload": f'/inform{{"sku": "{ALL_ITEMS}"}}'})
@@ -306,7 +339,7 @@ class ActionAskReturnOrderId(Action):
         if customer_id:
             with session_scope() as session:
                 for order in customer_orders(session, customer_id):
-                    if check_return(session, order).eligible:
+                    if _check(session, order).eligible:
                         title = f"{order.id}: {describe_items(order.items, language_of(tracker))}"
                         buttons.append({"title": title, "payload": f'/inform{{"order_id": "{order.id}"}}'})
         dispatcher.utter_message(response="utter_ask_order_id", buttons=buttons[:5])
@@ -326,7 +359,7 @@ class ActionSubmitReturn(SupportAction):
                 not_found = "utter_order_not_found_account" if customer_id else "utter_order_not_found_guest"
                 dispatcher.utter_message(response=not_found, order_id=tracker.get_slot("order_id") or "")
                 return clear_order_slots()
-            check = check_return(session, order)
+            check = _check(session, order)
             values = {
                 "order_id": order.id,
                 "window_days": check.window_days,
@@ -374,7 +407,7 @@ class ActionAskReturnConfirmed(Action):
             order = _owned_order(session, tracker)
             if order is None:
                 return []
-            check = check_return(session, order)
+            check = _check(session, order)
             chosen = tracker.get_slot("return_sku")
             items = [item for item in check.returnable if chosen in (None, ALL_ITEMS, item.sku)]
             free = check.label_price_nok == 0

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.shop import policies, return_label_price, return_window_days
 from bot.store.models import Order, OrderItem, ReturnRequest
-from bot.store.queries import get_loyalty, order_returns
+from bot.store.queries import loyalty_tier, order_returns
 
 
 @dataclass
@@ -29,8 +29,7 @@ class ReturnCheck:
 
 def check_return(session: Session, order: Order, today: date | None = None) -> ReturnCheck:
     today = today or date.today()
-    loyalty = get_loyalty(session, order.customer_id)
-    tier = loyalty.tier if loyalty else "bronse"
+    tier = loyalty_tier(session, order.customer_id) or "bronse"
     window = return_window_days(tier)
     check = ReturnCheck(
         eligible=False, reason=None, tier=tier, window_days=window, label_price_nok=return_label_price(tier)

@@ -54,6 +54,11 @@ def get_loyalty(session: Session, customer_id: str) -> LoyaltyAccount | None:
     ).scalar_one_or_none()
 
 
+def loyalty_tier(session: Session, customer_id: str) -> str | None:
+    """The customer's tier alone, without the account's transactions (what the return policy reads)."""
+    return session.execute(select(LoyaltyAccount.tier).where(LoyaltyAccount.customer_id == customer_id)).scalar()
+
+
 def order_returns(session: Session, order_id: str) -> Sequence[ReturnRequest]:
     return session.execute(select(ReturnRequest).where(ReturnRequest.order_id == order_id)).scalars().all()
 
