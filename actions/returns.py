@@ -150,9 +150,7 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_return_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         this_run = _THIS_RUN.set({})
         try:
             return await super().run(dispatcher, tracker, domain)

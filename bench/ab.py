@@ -5,8 +5,9 @@ of two commits, each with its models/varde.tar.gz) gets a whole stack of its own
 gateway, database); then every turn of every scripted conversation goes through each checkout's REST
 channel, our channel and gateway in turn, so whatever else the machine does hits them all alike. The
 delivery checks of bench.verify run on all of them. Prints p50/p95 per checkout and path, as JSON too,
-and each part's CPU per turn (ms, /proc, over the measured turns of all paths; the gateway's only on its
-own path): turns take turns, so a busy neighbour slows every checkout alike and the difference is the
+and each part's CPU per turn (ms, /proc): the action server's, Rasa's and (with --database postgresql)
+the checkout's PostgreSQL backends' over the measured turns of all paths, the gateway's over its own
+path's. Turns take turns, so a busy neighbour slows every checkout alike and the difference is the
 change's.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy.engine import make_url
 
 from bench.clients import PATHS, Conversation, Endpoints, TurnResult, new_conversation
 from bench.cpu_split import Snapshot, per_message, snapshot
@@ -80,29 +82,51 @@ async def interleaved(stacks: dict[str, Stack], conversations: int) -> dict[str,
         result.setdefault(name, {})[path] = summarize([t.latency for t in results])
     for name in stacks:
         result[name]["delivery"] = ledgers[name].as_dict()
-        measured = sum(len(turns[(name, path)]) for path in PATHS)
-        split = per_message(cpu_before[name], cpu_after[name], measured)
-        result[name]["cpu_ms_per_turn"] = {part: split[part] for part in PARTS}
+        every_path = per_message(cpu_before[name], cpu_after[name], sum(len(turns[(name, p)]) for p in PATHS))
+        gateway_path = per_message(cpu_before[name], cpu_after[name], len(turns[(name, "gateway")]))
+        result[name]["cpu_ms_per_turn"] = {
+            "actions": every_path["actions"],
+            "rasa": every_path["rasa"],
+            "gateway (its path)": gateway_path["gateway"],
+            "postgresql backends": every_path[BACKENDS],
+        }
     return result
 
 
+BACKENDS = "postgresql_backends"
+
+
 def parts_cpu(stack: Stack) -> Snapshot:
-    return snapshot({part: [stack.pid(part)] for part in PARTS})
+    """The stack's processes and, on PostgreSQL, the server processes of its database's connections (the
+    pools are warm by then, so they are the ones the measured turns use)."""
+    return snapshot({**{part: [stack.pid(part)] for part in PARTS}, BACKENDS: backends(stack.database)})
 
 
-def start(checkouts: dict[str, Path], database: str) -> dict[str, Stack]:
-    stacks = {}
+def backends(database: Database) -> list[int]:
+    if database.kind != "postgresql":
+        return []
+    from sqlalchemy import text
+
+    from bot.store.db import get_engine
+    from bot.store.postgres_admin import POSTGRES_ADMIN_URL
+
+    query = text("SELECT pid FROM pg_stat_activity WHERE datname = :name")
+    with get_engine(POSTGRES_ADMIN_URL).connect() as connection:
+        return list(connection.execute(query, {"name": make_url(database.url).database}).scalars())
+
+
+def start(checkouts: dict[str, Path], database: str, stacks: dict[str, Stack]) -> None:
+    """Fills `stacks` as it goes, so the caller stops what was started when one part fails to start."""
     for name, root in checkouts.items():
         work = Path(tempfile.mkdtemp(prefix=f"varde-ab-{name}-"))
         stack = Stack(work, Database.create(database, work), root=root)
+        stacks[name] = stack
         seed = [sys.executable, "-m", "bot", "seed"]  # with the checkout's own code and schema
         subprocess.run(seed, cwd=root, env=stack.env(), check=True, capture_output=True)
-        stacks[name] = stack
     for stack in stacks.values():
         stack.start()
     for stack in stacks.values():
         stack.wait_ready()
-    return stacks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     checkouts = {f"{i}:{path.name}": path.resolve() for i, path in enumerate(args.checkouts)}
     stacks: dict[str, Stack] = {}
     try:
-        stacks = start(checkouts, args.database)
+        start(checkouts, args.database, stacks)
         load = load_average()
         result = asyncio.run(interleaved(stacks, args.conversations))
     finally:

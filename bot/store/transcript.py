@@ -1,6 +1,6 @@
 """Reading and writing conversations and their transcript: each function is one unit of work on a Session.
 
-About 360 lines on purpose: every write here goes through the same seq claim (below), and keeping the
+About 390 lines on purpose: every write here goes through the same seq claim (below), and keeping the
 writers together keeps that rule in one place. Turn states are in bot/store/turns.py.
 
 The customer's turn runs two units while the customer waits (accept_customer_turn, which reads the
@@ -22,12 +22,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
 from bot.store.conversations import OPEN_TURN_STATES, Conversation, ConversationState, Message, MessageRole, TurnState
 from bot.store.models import as_utc, utcnow
@@ -113,16 +115,19 @@ _RECENT_TURNS = (
     .order_by(Message.seq.desc())
     .limit(bindparam("limit"))
 )
-_UNDERSTOOD = (
-    update(Message)
-    .where(Message.id == bindparam("message_id"))
-    .values(intent=bindparam("intent"), confidence=bindparam("confidence"))
-)
-_UNDERSTOOD_IN = (
-    update(Message)
-    .where(Message.id == bindparam("message_id"))
-    .values(intent=bindparam("intent"), confidence=bindparam("confidence"), language=bindparam("language"))
-)
+
+
+@lru_cache(maxsize=4)
+def _understood(with_language: bool, answered: bool) -> Update:
+    """The UPDATE of a customer's message with what NLU made of it, and, for record_reply, its turn answered."""
+    values: dict[str, Any] = {"intent": bindparam("intent"), "confidence": bindparam("confidence")}
+    if with_language:
+        values["language"] = bindparam("language")
+    if answered:
+        values |= {"turn_state": TurnState.ANSWERED.value, "turn_state_at": bindparam("now")}
+    return update(Message).where(Message.id == bindparam("message_id")).values(**values)
+
+
 _CONVERSATION_LANGUAGE = (
     update(Conversation)
     .where(
@@ -131,11 +136,6 @@ _CONVERSATION_LANGUAGE = (
         Conversation.language != bindparam("language"),
     )
     .values(language=bindparam("language"))
-)
-_ANSWERED = (
-    update(Message)
-    .where(Message.id == bindparam("message_id"))
-    .values(turn_state=TurnState.ANSWERED.value, turn_state_at=bindparam("now"))
 )
 _PLAIN = {"synchronize_session": False}
 
@@ -278,12 +278,14 @@ def _insert_messages(session: Session, rows: list[dict[str, Any]]) -> list[Messa
     return messages
 
 
-_OPEN_TURN = select(
-    exists().where(
-        Message.conversation_id == bindparam("conversation_id"),
-        Message.turn_state.in_(OPEN_TURN_STATES),
-    )
+_OPEN_TURN = exists().where(
+    Message.conversation_id == bindparam("conversation_id"), Message.turn_state.in_(OPEN_TURN_STATES)
 )
+# A customer turn's seq, whether an earlier turn is still open, and the turn's context, in one read after
+# its seq is claimed (the claim holds the conversation's row, so the read sees every turn stored before).
+_CLAIMED_TURN = select(
+    Conversation.last_seq, Conversation.state, Conversation.language, _OPEN_TURN.label("open_turn")
+).where(Conversation.id == bindparam("conversation_id"))
 
 
 def accept_customer_turn(
@@ -315,10 +317,12 @@ def accept_customer_turn(
     if recent >= per_minute:
         waited = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
         return CustomerTurn("rate_limited", retry_after=max(1, math.ceil(60 - waited)))
-    seq = _claim_seqs(session, conversation_id, 1)
+    session.execute(_CLAIM_SEQS, {"conversation_id": conversation_id, "count": 1, "now": now}, execution_options=_PLAIN)
     # After the seq is reserved (the conversation's row is locked until commit), so a turn another gateway
     # stored just before is seen: while it is open, this one is not taken at once but claimed after it.
-    claim = claim and not session.execute(_OPEN_TURN, {"conversation_id": conversation_id}).scalar_one()
+    claimed = session.execute(_CLAIMED_TURN, {"conversation_id": conversation_id}).one()
+    seq = claimed.last_seq
+    claim = claim and not claimed.open_turn
     row = {"conversation_id": conversation_id, "seq": seq, "role": "customer", "text": text, "payload": payload,
            "client_id": client_id, "language": language, "turn_state_at": now,
            "turn_state": (TurnState.SENT_TO_RASA if claim else TurnState.RECEIVED).value}  # fmt: skip
@@ -331,7 +335,8 @@ def accept_customer_turn(
         if existing is None:
             raise
         return CustomerTurn("duplicate", existing)
-    return CustomerTurn("accepted", message, turn_context(session, conversation_id, seq))
+    earlier = answered_customer_turns(session, conversation_id, seq)
+    return CustomerTurn("accepted", message, TurnContext(claimed.state, claimed.language, earlier))
 
 
 def append_messages(session: Session, conversation_id: str, new: list[NewMessage]) -> list[Message]:
@@ -358,17 +363,23 @@ def record_reply(
 ) -> list[Message]:
     """A turn's answer in one transaction: what NLU made of the customer's message, the bot's replies, and
     the turn `answered` (also after a late answer, when the customer was told it was taking long)."""
-    record_understanding(session, message_id, intent, confidence, language)
-    session.execute(_ANSWERED, {"message_id": message_id, "now": utcnow()}, execution_options=_PLAIN)
+    record_understanding(session, message_id, intent, confidence, language, answered=True)
     return append_messages(session, conversation_id, new)
 
 
 def record_understanding(
-    session: Session, message_id: int, intent: str | None, confidence: float | None, language: str | None
+    session: Session,
+    message_id: int,
+    intent: str | None,
+    confidence: float | None,
+    language: str | None,
+    answered: bool = False,
 ) -> None:
-    """What NLU made of a customer's turn, and the language the conversation now speaks."""
-    values = {"message_id": message_id, "intent": intent, "confidence": confidence, "language": language}
+    """What NLU made of a customer's turn, and the language the conversation now speaks; with `answered`,
+    the turn is marked answered in the same UPDATE."""
+    values: dict[str, Any] = {"message_id": message_id, "intent": intent, "confidence": confidence}
+    values |= {"language": language, "now": utcnow()}
     # Plain UPDATEs: no object of this unit of work is loaded, so the session has nothing to synchronise.
-    session.execute(_UNDERSTOOD_IN if language else _UNDERSTOOD, values, execution_options=_PLAIN)
+    session.execute(_understood(bool(language), answered), values, execution_options=_PLAIN)
     if language:
         session.execute(_CONVERSATION_LANGUAGE, values, execution_options=_PLAIN)
