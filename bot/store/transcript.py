@@ -377,8 +377,13 @@ def record_understanding(
 ) -> None:
     """What NLU made of a customer's turn, and the language the conversation now speaks; with `answered`,
     the turn is marked answered in the same UPDATE."""
-    values: dict[str, Any] = {"message_id": message_id, "intent": intent, "confidence": confidence}
-    values |= {"language": language, "now": utcnow()}
+    values: dict[str, Any] = {
+        "message_id": message_id,
+        "intent": intent,
+        "confidence": confidence,
+        "language": language,
+        "now": utcnow(),
+    }
     # Plain UPDATEs: no object of this unit of work is loaded, so the session has nothing to synchronise.
     session.execute(_understood(bool(language), answered), values, execution_options=_PLAIN)
     if language:
