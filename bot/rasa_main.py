@@ -9,7 +9,8 @@
 - Rasa's SQL tracker store reads a conversation's latest session in two plain queries
   (bot/tracker_query.py): its one query made PostgreSQL scan the conversation once per event. Its save
   counts the stored events once, not by reading the whole session back for the event broker and counting
-  again to store, and stores the new ones in one transaction and one INSERT (the same module).
+  again to store, and stores the new ones in one transaction and one INSERT; it takes that count from
+  the read that began the turn (the same module).
 - Rasa works out which graph nodes a run needs on every run (each message's parse and each prediction),
   walking the graph's dependencies again for every path to a node: 6.6 % of the Rasa server's CPU in a
   profiled turn (bench/profile.py). The answer depends only on the loaded model's graph and the targets,
@@ -216,7 +217,7 @@ def install() -> None:
 
     from bot.rasa_endpoints import kept_session
     from bot.settings import get_settings
-    from bot.tracker_query import latest_session_events, save_new_events
+    from bot.tracker_query import latest_session_events, retrieve_latest_session, save_new_events
 
     RemoteAction._validate_action_result = validate_action_result
     MessageProcessor._has_session_expired = session_expiry_with_rollover(get_settings().session_max_turns)
@@ -224,6 +225,7 @@ def install() -> None:
     ActionExtractSlots._run_custom_action = session_context_in_process()
     SQLTrackerStore._event_query = latest_session_events
     SQLTrackerStore.save = save_new_events
+    SQLTrackerStore._retrieve = retrieve_latest_session
     GraphSchema.minimal_graph_schema = remembered_minimal_schema()
     EndpointConfig.session = kept_session
     events.remove_parse_data = event_without_parse_data

@@ -1,7 +1,7 @@
 """Rasa's SQL tracker store reads the same events with our two-query session lookup (bot/tracker_query.py)
 as with Rasa's own query: on SQLite and on PostgreSQL, for the latest session and for all of them; and
 stores the same rows, and publishes the same events to the event broker, with our save (counting once,
-one transaction) as with Rasa's."""
+one transaction, the count taken from the read that began the turn) as with Rasa's."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
 from bot.store.postgres_admin import scratch_database
-from bot.tracker_query import latest_session_events, save_new_events
+from bot.tracker_query import STORED_IN_SESSION, latest_session_events, retrieve_latest_session, save_new_events
 from tests.conftest import POSTGRES_URL
 
 RASAS_QUERY = SQLTrackerStore._event_query  # this test process never installs bot/rasa_main.py's patches
@@ -146,3 +146,53 @@ def test_without_an_event_broker_our_save_stores_the_same(store: SQLTrackerStore
     store.save = types.MethodType(save_new_events, store)
     stored(store, domain, "ours", conversation)
     assert rows(store, "ours") == rows(store, "rasa")
+
+
+def ours(store: SQLTrackerStore) -> SQLTrackerStore:
+    """The store as bot/rasa_main.py installs it on Rasa's: our session query, read and save."""
+    store._event_query = types.MethodType(latest_session_events, store)
+    store._retrieve = types.MethodType(retrieve_latest_session, store)
+    store.save = types.MethodType(save_new_events, store)
+    return store
+
+
+def test_our_read_gives_rasas_tracker_and_notes_how_many_events_are_stored(
+    store: SQLTrackerStore, domain: Domain
+) -> None:
+    stored(store, domain, "long", [session(1, 4), session(2, 3)])
+    rasas, rasas_all = asyncio.run(store.retrieve("long")), asyncio.run(store.retrieve_full_tracker("long"))
+    ours(store)
+    tracker, everything = asyncio.run(store.retrieve("long")), asyncio.run(store.retrieve_full_tracker("long"))
+    assert tracker.current_state() == rasas.current_state()
+    assert everything.current_state() == rasas_all.current_state()
+    with store.session_scope() as db:
+        assert getattr(tracker, STORED_IN_SESSION) == latest_session_events(store, db, "long", False).count()
+    assert not hasattr(everything, STORED_IN_SESSION)  # all sessions: not what a save compares with
+    assert asyncio.run(store.retrieve("nobody")) is None
+
+
+def test_saving_what_was_read_stores_and_publishes_what_rasas_save_does(store: SQLTrackerStore, domain: Domain) -> None:
+    """Each session saved on the tracker read before it, so the remembered count decides what is new."""
+    conversation = [session(1, 4), session(2, 3), session(3, 1)]
+    store.event_broker = CapturingBroker()
+    stored(store, domain, "rasa", conversation)
+    rasas = [{k: v for k, v in e.items() if k != "sender_id"} for e in store.event_broker.published]
+    ours(store).event_broker = CapturingBroker()
+    stored(store, domain, "ours", conversation)
+    assert [{k: v for k, v in e.items() if k != "sender_id"} for e in store.event_broker.published] == rasas
+    assert rows(store, "ours") == rows(store, "rasa")
+
+
+def test_a_tracker_saved_twice_stores_each_event_once(store: SQLTrackerStore, domain: Domain) -> None:
+    """The count read with a tracker serves its first save only: a second save of it counts again."""
+    stored(store, domain, "twice", [session(1, 2)])
+    ours(store)
+    tracker = asyncio.run(store.retrieve("twice"))
+    before = len(rows(store, "twice"))
+    tracker.update(UserUttered("en til", {"name": "greet"}))
+    asyncio.run(store.save(tracker))
+    tracker.update(ActionExecuted("utter_greet"))
+    asyncio.run(store.save(tracker))
+    after = rows(store, "twice")
+    assert len(after) == before + 2
+    assert [row[0] for row in after[-2:]] == ["user", "action"]

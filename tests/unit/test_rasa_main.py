@@ -19,6 +19,8 @@ RASA_EVENT_QUERY_SHA256 = "cd44f7901b860bfd598a813bde17d0d5b0d7bab129feaf76bb2dc
 RASA_MINIMAL_SCHEMA_SHA256 = "ec19ee7b976094316f21228f86e0a7a6a121e568dd41c8fc7a48a023cb3915ce"
 # SQLTrackerStore.save, _additional_events and stream_events, replaced by bot/tracker_query.py's save.
 RASA_SAVE_SHA256 = "42a63735d6e081a50b9e55e6c3a2117c726bee295e715b74a621e2f69463549d"
+# SQLTrackerStore._retrieve, replaced by bot/tracker_query.py's retrieve_latest_session.
+RASA_RETRIEVE_SHA256 = "c8adbf6f4b61ddd1124690944ebdf2ebc82d0723bd07c6704caab0b80120a0ef"
 # ActionExtractSlots._run_custom_action: action_session_context runs in the Rasa server (bot/session_context.py).
 # Event.resolve_by_type, remembered per type name by bot/rasa_main.py.
 RASA_RESOLVE_BY_TYPE_SHA256 = "b5cf570fa7f286c7059ec73d8880528d03a78b28cf4e80285a46079c0fa65968"
@@ -106,6 +108,13 @@ def test_rasas_save_is_the_one_bot_tracker_query_replaces() -> None:
     methods = (SQLTrackerStore.save, SQLTrackerStore._additional_events, SQLTrackerStore.stream_events)
     digest = hashlib.sha256("".join(inspect.getsource(method) for method in methods).encode()).hexdigest()
     assert digest == RASA_SAVE_SHA256, "Rasa's SQLTrackerStore.save changed: check bot/tracker_query.py"
+
+
+def test_rasas_retrieve_is_the_one_bot_tracker_query_replaces() -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    digest = hashlib.sha256(inspect.getsource(SQLTrackerStore._retrieve).encode()).hexdigest()
+    assert digest == RASA_RETRIEVE_SHA256, "Rasa's SQLTrackerStore._retrieve changed: check bot/tracker_query.py"
 
 
 def test_rasas_run_custom_action_is_the_one_the_launcher_wraps() -> None:
