@@ -154,3 +154,23 @@ def test_other_intents_mean_a_fit_from_zeros(tmp_path: Path) -> None:
     assert tuned._warm_start(tuned.layout, sorted({m.get("intent") for m in fewer}), 100) is None
     tuned.train(TrainingData(fewer))
     assert list(tuned.clf.classes_) == ["greet", "order_status", "return_item"]
+
+
+def test_a_message_is_scored_as_by_the_fitted_model_without_copying_the_coefficients(tmp_path: Path) -> None:
+    """process() keeps the coefficients in Fortran order (bot/nlu/classifier.py): the same confidences as
+    scikit-learn's on the model as fitted, and no transposed copy of them per message."""
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    rng = np.random.default_rng(5)
+    widths = {"RegexFeaturizer": 3, "CountVectorsFeaturizer": 200, "CountVectorsFeaturizer2": 600}
+    model = classifier_in(tmp_path, finetuning=False)
+    model.train(TrainingData(labelled(rng, 120, widths)))
+    new = labelled(np.random.default_rng(6), 12, widths)
+    fitted = model.clf.predict_proba(model._create_X(new))
+
+    scored = model.process(new)
+    assert model.clf.coef_.T.flags.c_contiguous  # what SciPy multiplies with as it is
+    for item, expected in zip(scored, fitted, strict=True):
+        by_intent = {entry["name"]: entry["confidence"] for entry in item.get("intent_ranking")}
+        assert [by_intent[name] for name in model.clf.classes_] == pytest.approx(list(expected), rel=1e-12)
+        assert item.get("intent")["name"] == model.clf.classes_[int(np.argmax(expected))]
