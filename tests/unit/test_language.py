@@ -191,3 +191,16 @@ def test_chat_danish_switches_from_a_norwegian_page(text: str) -> None:
 )
 def test_keyboard_mashing_never_switches(text: str, page: str) -> None:
     assert choose_language(text, page, page) == page
+
+
+def test_a_message_scored_again_is_read_once_and_each_caller_gets_its_own_scores() -> None:
+    from bot.language import _scores, language_scores
+
+    text = "hvor er pakken min, den skulle komme i går"
+    first = language_scores(text)
+    hits = _scores.cache_info().hits
+    first["nb"] = -1e9  # a caller changing its scores changes nobody else's
+    again = language_scores(text)
+    assert _scores.cache_info().hits == hits + 1
+    assert again["nb"] > -1e9
+    assert detect_language(text)[0] == "nb" and choose_language(text, None, "nb") == "nb"
