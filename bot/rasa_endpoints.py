@@ -7,6 +7,10 @@ per call too. Here each endpoint configuration keeps one session per event loop,
 open between calls. Only `EndpointConfig.session` is replaced; `EndpointConfig.request` stays Rasa's, so
 the headers, parameters, timeout, TLS context, errors and result are Rasa's own.
 
+Each call's body (the conversation's tracker and the domain, 10-50 kB) is written by ujson, which Sanic
+already brings: 3 % of a profiled Rasa server's samples went to the standard library's encoder. ujson
+writes the same JSON value; what it can't write (an integer past 64 bits, NaN) goes to `json.dumps`.
+
 The sessions are closed when the Rasa server stops (`close_sessions`, called by bot/rasa_main.py after
 Rasa's own `close_resources`).
 
@@ -18,9 +22,11 @@ scaled stack: 10 s), so a call is not sent on a connection the server is closing
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
+import ujson
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 
 KEEPALIVE_SECONDS = 3.0
@@ -35,6 +41,14 @@ def _settings(endpoint: Any) -> tuple[Any, ...]:
         tuple(sorted((endpoint.headers or {}).items())),
         tuple(sorted((endpoint.basic_auth or {}).items())),
     )
+
+
+def to_json(value: Any) -> str:
+    """The request body: ujson's JSON, or the standard library's for what ujson refuses."""
+    try:
+        return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
+    except (OverflowError, TypeError, ValueError):
+        return json.dumps(value)
 
 
 def session_for(endpoint: Any) -> aiohttp.ClientSession:
@@ -54,6 +68,7 @@ def session_for(endpoint: Any) -> aiohttp.ClientSession:
         auth=auth,
         timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
         connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+        json_serialize=to_json,
     )
     _sessions[key] = (loop, session)
     return session

@@ -8,6 +8,7 @@ import asyncio
 import copy
 import hashlib
 import inspect
+import json
 import socket
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -20,7 +21,7 @@ from aiohttp import web
 from rasa.shared.core.events import remove_parse_data
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot.rasa_endpoints import close_sessions, kept_session, session_for
+from bot.rasa_endpoints import close_sessions, kept_session, session_for, to_json
 from bot.rasa_main import closing_kept_sessions, event_without_parse_data
 
 # sha256 of Rasa 3.6.21's EndpointConfig.session, which bot/rasa_endpoints.py replaces, and of .request, which
@@ -78,6 +79,7 @@ class ActionServer:
 
     def __init__(self, keepalive_timeout: float = 75.0) -> None:
         self.peers: list[tuple[str, int]] = []
+        self.bodies: list[dict] = []
         self.keepalive_timeout = keepalive_timeout
         self.runner: web.AppRunner | None = None
         self.url = ""
@@ -85,6 +87,7 @@ class ActionServer:
     async def webhook(self, request: web.Request) -> web.StreamResponse:
         self.peers.append(request.transport.get_extra_info("peername"))  # type: ignore[union-attr]
         body = await request.json()
+        self.bodies.append(body)
         if body.get("fail"):
             return web.Response(status=404, text="no such action")
         if body.get("plain"):
@@ -194,3 +197,20 @@ async def test_the_kept_sessions_close_when_the_rasa_server_stops(server: Action
     await closing_kept_sessions()(app_without_agent, asyncio.get_running_loop())
     assert kept.closed
     assert await call(endpoint, {"next_action": "b"}) == {"events": [], "responses": [{"text": "svar på b"}]}
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_the_action_server_reads_the_body_rasa_sent(server: ActionServer) -> None:
+    """Written by ujson (or json for what ujson refuses), read back as the same value."""
+    endpoint = EndpointConfig(server.url)
+    tracker = {
+        "sender_id": "c/1",
+        "events": [{"event": "user", "text": "Hvor er <b>pakken</b> min? 😀 \u0000", "timestamp": 1733480000.123456}],
+        "slots": {"order_id": "10234", "points": 1250, "confidence": 0.9999910703685307, "none": None},
+    }
+    odd = {"next_action": "action_x", "slots": {"huge": 2**70, "nan_is_not_json": float("nan")}}
+    await call(endpoint, {"next_action": "action_x", "tracker": tracker})
+    await call(endpoint, odd)
+    assert server.bodies[0] == {"next_action": "action_x", "tracker": tracker}
+    assert server.bodies[1]["slots"]["huge"] == 2**70  # past ujson: the standard library wrote it
+    assert to_json(tracker) == json.dumps(tracker, ensure_ascii=False, separators=(",", ":"))
