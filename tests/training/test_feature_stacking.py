@@ -174,3 +174,26 @@ def test_a_message_is_scored_as_by_the_fitted_model_without_copying_the_coeffici
         by_intent = {entry["name"]: entry["confidence"] for entry in item.get("intent_ranking")}
         assert [by_intent[name] for name in model.clf.classes_] == pytest.approx(list(expected), rel=1e-12)
         assert item.get("intent")["name"] == model.clf.classes_[int(np.argmax(expected))]
+
+
+@pytest.mark.parametrize("normalize_sparse", [False, True])
+def test_one_message_gets_the_row_of_the_usual_stacking(tmp_path: Path, normalize_sparse: bool) -> None:
+    """A customer's message is scored on a row built from its blocks' arrays (_one_row): the same numbers
+    as the batch stacking; with other widths than in training it goes the usual way (padding, cutting)."""
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    rng = np.random.default_rng(9)
+    widths = {"RegexFeaturizer": 3, "CountVectorsFeaturizer": 200, "CountVectorsFeaturizer2": 600}
+    context = ExecutionContext(GraphSchema({}), "tests")
+    config = {**GuardedIntentClassifier.get_default_config(), "normalize_sparse": normalize_sparse}
+    model = GuardedIntentClassifier.create(config, LocalModelStorage(tmp_path), Resource("classifier"), context)
+    model.train(TrainingData(labelled(rng, 80, widths)))
+    for item in labelled(np.random.default_rng(10), 20, widths):
+        row = model._one_row(item)
+        stacked, _ = model._stack_features([item])
+        assert row is not None and row.shape == stacked.shape == (1, 803)
+        assert (row != stacked).nnz == 0
+        assert model.process([item])[0].get("intent")["name"] == model.clf.predict(stacked)[0]
+    narrower = labelled(np.random.default_rng(10), 1, {**widths, "RegexFeaturizer": 2})[0]  # no longer as trained
+    assert model._one_row(narrower) is None
+    assert model.process([narrower])[0].get("intent")["name"] in INTENTS
