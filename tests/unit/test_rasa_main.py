@@ -3,6 +3,7 @@ schema each time (what that saves is in README, Benchmarks); and Rasa's method i
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 
@@ -174,3 +175,43 @@ def test_remembered_event_types_give_rasas_class_for_every_name() -> None:
     assert resolve("no-such-event", default=SlotSet) is SlotSet
     with pytest.raises(ValueError, match="Unknown event name 'no-such-event'"):
         resolve("no-such-event")
+
+
+def test_rasas_deepcopies_in_those_modules_only_feed_debug_lines() -> None:
+    """Every copy.deepcopy (and every use of `copy`) in LOG_ONLY_DEEPCOPIES is an argument of a
+    structlogger.debug call, so passing the value itself changes nothing but what a debug line shows."""
+    import ast
+    import importlib
+
+    from bot.rasa_main import LOG_ONLY_DEEPCOPIES
+
+    for name in LOG_ONLY_DEEPCOPIES:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+        inside_debug: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "structlogger.debug":
+                inside_debug |= {id(child) for child in ast.walk(node)}
+        uses = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and ast.unparse(n.value) == "copy"]
+        assert uses, name
+        for use in uses:
+            assert use.attr == "deepcopy" and id(use) in inside_debug, f"{name}:{use.lineno} copies for more than a log"
+
+
+def test_the_copy_is_made_only_when_debug_lines_are_written() -> None:
+    import logging
+
+    import structlog
+
+    from bot.rasa_main import CopyForDebugLogs
+
+    states = [{"user": {"intent": "greet"}}]
+    before = structlog.get_config()["wrapper_class"]
+    try:
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+        assert CopyForDebugLogs().deepcopy(states) is states
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+        copied = CopyForDebugLogs().deepcopy(states)
+        assert copied == states and copied is not states and copied[0] is not states[0]
+    finally:
+        structlog.configure(wrapper_class=before)
+    assert CopyForDebugLogs().copy is copy.copy  # the rest of the module is the module's
