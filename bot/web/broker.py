@@ -33,6 +33,7 @@ CONSOLE = "console"
 TOPICS = (CONVERSATION, CONSOLE)
 _PREFIX = "varde:"
 RECONNECT_SECONDS = (0.5, 1, 2, 5)
+WRITE_BATCH = 100  # events per pipeline at most
 MAX_OUTGOING = 10_000  # events waiting for Redis before new ones are dropped (and caught up later)
 
 Handler = Callable[[str, dict[str, Any]], None]
@@ -66,6 +67,7 @@ class RedisBroker:
     def __init__(self, url: str) -> None:
         self._url = url
         self._origin = uuid.uuid4().hex  # this process
+        self._own_prefix = json.dumps({"origin": self._origin})[:-1].encode()  # how its events begin
         self._client: redis.Redis = redis.from_url(url)
         self._reader: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -81,19 +83,31 @@ class RedisBroker:
             log.warning("broker: Redis at %s not reachable yet; retrying in the background", self._url)
 
     def publish(self, topic: str, event: dict[str, Any]) -> None:
+        # The origin first: each process reads its own events back, and skips them by this prefix unread.
+        data = json.dumps({"origin": self._origin, **{k: v for k, v in event.items() if k != "origin"}})
         try:
-            self._outgoing.put_nowait((_PREFIX + topic, json.dumps({**event, "origin": self._origin})))
+            self._outgoing.put_nowait((_PREFIX + topic, data))
         except asyncio.QueueFull:
             log.warning("broker: Redis is not keeping up; a %s event is dropped", topic)
 
     async def _write(self) -> None:
-        """One writer, so other processes get this one's events in the order they happened."""
+        """One writer, so other processes get this one's events in the order they happened. The events
+        waiting by then go in one pipeline: a turn publishes several at once (the message, typing, the
+        replies), and each command on its own cost the gateway more CPU than the rest of the broker."""
         while True:
-            channel, data = await self._outgoing.get()
+            batch = [await self._outgoing.get()]
+            while len(batch) < WRITE_BATCH and not self._outgoing.empty():
+                batch.append(self._outgoing.get_nowait())
             try:
-                await self._client.publish(channel, data)
+                if len(batch) == 1:
+                    await self._client.publish(*batch[0])
+                    continue
+                pipeline = self._client.pipeline(transaction=False)
+                for channel, data in batch:
+                    pipeline.publish(channel, data)
+                await pipeline.execute()
             except (RedisError, OSError) as error:
-                log.warning("broker: could not publish on %s (%s)", channel, error)
+                log.warning("broker: could not publish %d event(s) (%s)", len(batch), error)
 
     async def _read(self, handler: Handler) -> None:
         attempt = 0
@@ -120,8 +134,11 @@ class RedisBroker:
         if message.get("type") != "message":
             return
         channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+        data = message["data"]
+        if isinstance(data, bytes) and data.startswith(self._own_prefix):
+            return
         try:
-            event = json.loads(message["data"])
+            event = json.loads(data)
         except (ValueError, TypeError):
             log.warning("broker: unreadable event on %s", channel)
             return
