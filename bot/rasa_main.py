@@ -30,6 +30,8 @@
   action's events) before the logger decides to drop it: 4 % of a profiled Rasa server's samples. Those
   modules get a `copy` whose deepcopy passes the value itself unless debug lines are written
   (`CopyForDebugLogs`).
+- Rasa's Redis lock store took seven blocking commands per message, and two servers could be handed the
+  same ticket: issuing and cleaning up are one atomic script each (bot/lock_store.py).
 - skops.io is imported before Rasa: on import it looks up each of its trusted type names in every
   loaded module, which takes seconds once TensorFlow is loaded (bot/training/rasa_runner.py does the
   same for training).
@@ -242,12 +244,14 @@ def closing_kept_sessions() -> Callable[[Any, Any], Any]:
 def install() -> None:
     import rasa.core.run
     from rasa.core.actions.action import ActionExtractSlots, ActionSessionStart, RemoteAction
+    from rasa.core.lock_store import RedisLockStore
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.engine.graph import GraphSchema
     from rasa.shared.core import events
     from rasa.utils.endpoints import EndpointConfig
 
+    from bot import lock_store
     from bot.rasa_endpoints import kept_session
     from bot.settings import get_settings
     from bot.tracker_query import latest_session_events, retrieve_latest_session, save_new_events
@@ -259,6 +263,8 @@ def install() -> None:
     SQLTrackerStore._event_query = latest_session_events
     SQLTrackerStore.save = save_new_events
     SQLTrackerStore._retrieve = retrieve_latest_session
+    RedisLockStore.issue_ticket = lock_store.issue_ticket
+    RedisLockStore.cleanup = lock_store.cleanup
     GraphSchema.minimal_graph_schema = remembered_minimal_schema()
     EndpointConfig.session = kept_session
     events.remove_parse_data = event_without_parse_data
