@@ -30,25 +30,43 @@ server's samples). Any other tracker (a new one, a copy, a second save of the sa
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from typing import Any
 
 
-def latest_session_events(self: Any, session: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
-    """SQLTrackerStore._event_query: the conversation's events, by id; only its latest session's unless
-    `fetch_events_from_all_sessions` (all of them when it has no `session_started` yet)."""
+@functools.cache
+def _statements(event: Any) -> dict[str, Any]:
+    """The reads of one SQLEvent class, built once: SQLAlchemy keeps a built statement's cache key, where a
+    statement built per call, through the ORM's Query, is keyed and its rows made into objects every time."""
     import sqlalchemy as sa
     from rasa.shared.core.events import SessionStarted
 
+    sender = sa.bindparam("sender")
+    return {
+        "started": sa.select(sa.func.max(event.timestamp)).where(
+            event.sender_id == sender, event.type_name == SessionStarted.type_name
+        ),
+        "all": sa.select(event.data).where(event.sender_id == sender).order_by(event.id),
+        "since": sa.select(event.data)
+        .where(event.sender_id == sender, event.timestamp >= sa.bindparam("started"))
+        .order_by(event.id),
+    }
+
+
+def _session_start(self: Any, session: Any, sender_id: str) -> float | None:
+    """When the conversation's latest session started; None before its first `session_started`."""
+    return session.execute(_statements(self.SQLEvent)["started"], {"sender": sender_id}).scalar_one()
+
+
+def latest_session_events(self: Any, session: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+    """SQLTrackerStore._event_query: the conversation's events, by id; only its latest session's unless
+    `fetch_events_from_all_sessions` (all of them when it has no `session_started` yet)."""
     event = self.SQLEvent
     query = session.query(event).filter(event.sender_id == sender_id)
     if not fetch_events_from_all_sessions:
-        started = session.execute(
-            sa.select(sa.func.max(event.timestamp)).where(
-                event.sender_id == sender_id, event.type_name == SessionStarted.type_name
-            )
-        ).scalar_one()
+        started = _session_start(self, session, sender_id)
         if started is not None:
             query = query.filter(event.timestamp >= started)
     return query.order_by(event.id)
@@ -59,12 +77,18 @@ STORED_IN_SESSION = "_varde_stored_in_session"
 
 
 async def retrieve_latest_session(self: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
-    """SQLTrackerStore._retrieve, noting on a latest-session tracker how many of its events are stored."""
+    """SQLTrackerStore._retrieve, noting on a latest-session tracker how many of its events are stored.
+    The same events as _event_query's, read as their data column only."""
     from rasa.shared.core.trackers import DialogueStateTracker
 
+    statements = _statements(self.SQLEvent)
     with self.session_scope() as session:
-        rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
-        events = [json.loads(row.data) for row in rows.all()]
+        started = None if fetch_events_from_all_sessions else _session_start(self, session, sender_id)
+        if started is None:
+            rows = session.execute(statements["all"], {"sender": sender_id})
+        else:
+            rows = session.execute(statements["since"], {"sender": sender_id, "started": started})
+        events = [json.loads(data) for data in rows.scalars()]
     if not self.domain or not events:
         return None
     tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
