@@ -3,7 +3,8 @@
 - Rasa checks every action server response with `jsonschema.validate`, which first checks the schema
   itself against the JSON Schema meta-schema, on every custom action call: more than half of the Rasa
   server's CPU in a benchmark turn (README, Benchmarks). Here the validator is built, and the schema
-  checked, once; each response is validated against the same schema, with the same error and message.
+  checked, once; each response is validated against the same schema, with the same error and message
+  (bot/action_responses.py).
 - A long conversation's session is started again at rest (bot/session_rollover.py): Rasa rebuilds the
   whole session's tracker on every turn, so without it a turn's time grows with the conversation.
 - Rasa's SQL tracker store reads a conversation's latest session in two plain queries
@@ -47,40 +48,11 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import skops.io  # noqa: F401  (before Rasa and TensorFlow, see above)
 
 log = logging.getLogger("bot.session_rollover")  # by name: run as `python -m`, __name__ is "__main__"
-
-
-@lru_cache(maxsize=1)
-def action_response_validator() -> Any:
-    import jsonschema
-    from rasa.core.actions.action import RemoteAction
-
-    schema = RemoteAction.action_response_format_spec()
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator_class.check_schema(schema)  # once, not per response
-    return validator_class(schema)
-
-
-def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
-    """RemoteAction._validate_action_result with a validator built once; the same check, the same error."""
-    import jsonschema
-    from rasa.shared.constants import DOCS_BASE_URL
-
-    error = jsonschema.exceptions.best_match(action_response_validator().iter_errors(result))
-    if error is None:
-        return True
-    error.message += (
-        f". Failed to validate Action server response from API, "
-        f"make sure your response from the Action endpoint is valid. "
-        f"For more information about the format visit "
-        f"{DOCS_BASE_URL}/custom-actions"
-    )
-    raise error
 
 
 def session_expiry_with_rollover(max_turns: int) -> Callable[[Any, Any], bool]:
@@ -252,6 +224,7 @@ def install() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
     from bot import lock_store
+    from bot.action_responses import validate_action_result
     from bot.rasa_endpoints import kept_session
     from bot.settings import get_settings
     from bot.tracker_query import latest_session_events, retrieve_latest_session, save_new_events

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from bot.rasa_main import validate_action_result
+from bot.action_responses import action_response_validator, quickly_valid, validate_action_result
 
 # sha256 of RemoteAction._validate_action_result in Rasa 3.6.21, the method bot/rasa_main.py replaces.
 RASA_METHOD_SHA256 = "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42"
@@ -215,3 +215,69 @@ def test_the_copy_is_made_only_when_debug_lines_are_written() -> None:
     finally:
         structlog.configure(wrapper_class=before)
     assert CopyForDebugLogs().copy is copy.copy  # the rest of the module is the module's
+
+
+def rasas_events() -> list[dict]:
+    """One event of each kind an action server may send back, as Rasa writes them."""
+    from rasa.shared.core import events as e
+
+    order = {"entity": "order_id", "value": "10234", "start": 0, "end": 5}
+    made = [
+        e.UserUttered("hvor er pakken", {"name": "order_status", "confidence": 0.9}, [order]),
+        e.BotUttered("Den er på vei", {"buttons": [{"title": "Ja", "payload": "/affirm"}]}),
+        e.SlotSet("order_id", "10234"),
+        e.SlotSet("points", 1250),
+        e.SlotSet("nothing", None),
+        e.ActionExecuted("action_order_status"),
+        e.ActiveLoop("return_form"),
+        e.ActiveLoop(None),
+        e.FollowupAction("action_listen"),
+        e.AllSlotsReset(),
+        e.Restarted(),
+        e.SessionStarted(),
+        e.UserUtteranceReverted(),
+        e.ActionReverted(),
+        e.ConversationPaused(),
+        e.ConversationResumed(),
+        e.ActionExecutionRejected("action_x"),
+        e.LoopInterrupted(True),
+        e.EntitiesAdded([{"entity": "e", "value": 1}]),
+        e.ReminderCancelled("r"),
+        e.AgentUttered("hei"),
+        e.StoryExported("s.md"),
+    ]
+    return [event.as_dict() for event in made]
+
+
+def test_each_kind_of_event_takes_the_shortcut_and_the_whole_schema_agrees() -> None:
+    whole = action_response_validator()
+    for event in rasas_events():
+        response = {"events": [event], "responses": [{"text": "ok"}]}
+        assert whole.is_valid(response), event
+        assert quickly_valid(response), event  # checked against its own event schema only
+        assert validate_action_result(None, response) is True
+    assert quickly_valid({"events": rasas_events(), "responses": []})
+    assert quickly_valid({}) and whole.is_valid({})
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        *INVALID,
+        {"events": [{"event": "nope"}]},
+        {"events": [{"event": "user", "text": 5}]},
+        {"events": [{"event": "action", "name": 5}]},
+        {"events": [{"event": "slot", "name": "a", "value": 1}, {"event": "action", "name": 5}]},  # the second
+        {"events": [{"name": "a"}]},
+        {"events": ["slot"]},
+        {"events": [{"event": "slot", "name": "a", "timestamp": "now"}]},
+    ],
+)
+def test_a_response_the_shortcut_refuses_gets_rasas_verdict(response: dict) -> None:
+    assert not quickly_valid(response)
+    assert action_response_validator().is_valid(response) is False
+    with pytest.raises(jsonschema.ValidationError) as theirs:
+        rasas_own(response)
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        validate_action_result(None, response)
+    assert ours.value.message == theirs.value.message
