@@ -18,14 +18,25 @@ def conversation_event(conversation_id: str, item: Item) -> dict[str, Any]:
     return {"kind": "frame", "conversation_id": conversation_id, "frame": item}
 
 
+def conversation_of(event: dict[str, Any]) -> str | None:
+    """Which conversation another process's event is about, read before the rest of it; None if unreadable."""
+    if event.get("kind") == "message" and isinstance(event.get("message"), dict):
+        found = event["message"].get("conversation_id")
+        return None if found is None else str(found)
+    if event.get("kind") == "frame" and isinstance(event.get("frame"), dict):
+        return str(event.get("conversation_id"))
+    return None
+
+
 def read_conversation_event(event: dict[str, Any]) -> tuple[str, Item] | None:
     """The conversation and item of another process's event; None for an event this process cannot read."""
-    if event.get("kind") == "message" and isinstance(event.get("message"), dict):
+    conversation_id = conversation_of(event)
+    if conversation_id is None:
+        return None
+    if event["kind"] == "message":
         message = message_from_event(event["message"])
         return message.conversation_id, message
-    if event.get("kind") == "frame" and isinstance(event.get("frame"), dict):
-        return str(event.get("conversation_id")), event["frame"]
-    return None
+    return conversation_id, event["frame"]
 
 
 def message_event(message: Message) -> dict[str, Any]:

@@ -52,7 +52,7 @@ from bot.store.conversations import ConversationState, Message, TurnState
 from bot.store.transcript import CustomerTurn, NewMessage
 from bot.web import metrics
 from bot.web.broker import CONVERSATION, Broker, LocalBroker
-from bot.web.broker_events import conversation_event, read_conversation_event
+from bot.web.broker_events import conversation_event, conversation_of, read_conversation_event
 from bot.web.database import Database
 from bot.web.frames import error_frame, rating_request_frame, state_frame, typing_frame
 from bot.web.held_messages import Held, HeldMessages
@@ -119,7 +119,11 @@ class Relay:
             self._broker.publish(CONVERSATION, conversation_event(conversation_id, item))
 
     def deliver_remote(self, event: dict[str, Any]) -> None:
-        """An event another gateway process broadcast: to this process's sockets of that conversation."""
+        """An event another gateway process broadcast: to this process's sockets of that conversation. Most
+        are for conversations nobody here watches: those are dropped before the message is made again."""
+        conversation_id = conversation_of(event)
+        if conversation_id is None or not self._watchers.watching(conversation_id):
+            return
         read = read_conversation_event(event)
         if read is not None:
             conversation_id, item = read

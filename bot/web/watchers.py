@@ -30,6 +30,9 @@ class Watchers:
             if not watchers:
                 del self._subscribers[conversation_id]
 
+    def watching(self, conversation_id: str) -> bool:
+        return conversation_id in self._subscribers
+
     def deliver(self, conversation_id: str, items: list[Item]) -> None:
         """To every socket of the conversation, each item in the order given."""
         for subscriber in list(self._subscribers.get(conversation_id, ())):
