@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import time
 from typing import Any
@@ -39,7 +40,7 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix, hstack, vstack
+from scipy.sparse import coo_matrix, csr_matrix, hstack, vstack
 from sklearn.preprocessing import normalize
 
 from bot.nlu import multinomial
@@ -57,6 +58,30 @@ Layout = list[tuple[str, bool, int]]
 
 def words(text: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(text or "")}
+
+
+def _row_entries(row: Any, unit_length: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A one-row sparse matrix's columns (ascending, each once) and values, as float64: what SciPy's
+    conversion to CSR and scikit-learn's `normalize` make of it, without building the matrices (a
+    featurizer's COO row; SciPy's conversion alone took 0.4 ms a message). The length is summed in the
+    same order, one value after the other, as scikit-learn's loop does, so it is the same number. A row
+    with repeated or unsorted columns (no featurizer of ours makes one) goes SciPy's way: the order in
+    which SciPy adds repeats up is its own."""
+    if not isinstance(row, coo_matrix):
+        row = row.tocoo()
+    columns, values = row.col.astype(np.int64), row.data.astype(np.float64)
+    if len(columns) > 1 and not (np.diff(columns) > 0).all():
+        block = csr_matrix(row, dtype=np.float64)
+        block.sum_duplicates()
+        block = normalize(block, copy=False) if unit_length else block
+        return block.indices.astype(np.int64), block.data
+    if unit_length:
+        total = 0.0
+        for value in values.tolist():
+            total += value * value
+        if total != 0.0:
+            values = values / math.sqrt(total)
+    return columns, values
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -179,11 +204,7 @@ class GuardedIntentClassifier(LogisticRegressionClassifier):
         columns, values, offset = [], [], 0
         for feature, (_, sparse, width) in zip(blocks, layout, strict=True):
             if sparse:
-                block = csr_matrix(feature.features, dtype=np.float64)
-                block.sum_duplicates()
-                if self.config["normalize_sparse"]:
-                    block = normalize(block, copy=False)
-                found, numbers = block.indices, block.data
+                found, numbers = _row_entries(feature.features, self.config["normalize_sparse"])
             else:
                 dense = np.asarray(feature.features, dtype=np.float64).reshape(-1)
                 found = np.flatnonzero(dense)

@@ -197,3 +197,26 @@ def test_one_message_gets_the_row_of_the_usual_stacking(tmp_path: Path, normaliz
     narrower = labelled(np.random.default_rng(10), 1, {**widths, "RegexFeaturizer": 2})[0]  # no longer as trained
     assert model._one_row(narrower) is None
     assert model.process([narrower])[0].get("intent")["name"] in INTENTS
+
+
+@pytest.mark.parametrize("unit_length", [False, True])
+def test_a_row_reads_as_scipy_and_sklearn_make_it(unit_length: bool) -> None:
+    from sklearn.preprocessing import normalize
+
+    from bot.nlu.classifier import _row_entries
+
+    rng = np.random.default_rng(4)
+    for attempt in range(100):
+        count = int(rng.integers(0, 30))
+        if attempt % 2:
+            columns = rng.integers(0, 30, size=count)  # repeats, in no order
+        else:
+            columns = np.sort(rng.choice(30, size=count, replace=False))  # as a featurizer makes a row
+        row = scipy.sparse.coo_matrix((rng.random(count) * 3, (np.zeros(count, int), columns)), shape=(1, 30))
+        expected = scipy.sparse.csr_matrix(row, dtype=np.float64)
+        expected.sum_duplicates()
+        if unit_length:
+            expected = normalize(expected, copy=False)
+        found, values = _row_entries(row, unit_length)
+        assert found.tolist() == expected.indices.tolist()
+        assert values.tolist() == expected.data.tolist()  # the same numbers, not nearly
