@@ -208,10 +208,9 @@ def test_a_row_reads_as_scipy_and_sklearn_make_it(unit_length: bool) -> None:
     rng = np.random.default_rng(4)
     for attempt in range(100):
         count = int(rng.integers(0, 30))
-        if attempt % 2:
-            columns = rng.integers(0, 30, size=count)  # repeats, in no order
-        else:
-            columns = np.sort(rng.choice(30, size=count, replace=False))  # as a featurizer makes a row
+        # Even attempts: as a featurizer makes a row (sorted, each column once); odd: repeats, in no order.
+        as_made = np.sort(rng.choice(30, size=count, replace=False))
+        columns = rng.integers(0, 30, size=count) if attempt % 2 else as_made
         row = scipy.sparse.coo_matrix((rng.random(count) * 3, (np.zeros(count, int), columns)), shape=(1, 30))
         expected = scipy.sparse.csr_matrix(row, dtype=np.float64)
         expected.sum_duplicates()
