@@ -60,6 +60,15 @@ def words(text: str) -> set[str]:
     return {word.lower() for word in _WORD.findall(text or "")}
 
 
+def sentence_features(message: Message) -> tuple[list[Any], list[Any], tuple[tuple[str, bool, int], ...]]:
+    """A message's sentence features in the order Message.get_*_features combines them (sparse, then
+    dense), and their layout: each featurizer's (origin, sparse?, width)."""
+    sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+    sparse = [f for f in sentence if f.is_sparse()]
+    dense = [f for f in sentence if f.is_dense()]
+    return sparse, dense, tuple((str(f.origin), f.is_sparse(), f.features.shape[-1]) for f in sparse + dense)
+
+
 def _row_entries(row: Any, unit_length: bool) -> tuple[np.ndarray, np.ndarray]:
     """A one-row sparse matrix's columns (ascending, each once) and values, as float64: what SciPy's
     conversion to CSR and scikit-learn's `normalize` make of it, without building the matrices (a
@@ -196,13 +205,11 @@ class GuardedIntentClassifier(LogisticRegressionClassifier):
     def _one_row(self, message: Message) -> csr_matrix | None:
         """_create_X's row for one message, put together from its blocks' own arrays; None unless its
         features are laid out as in training (then _create_X's usual way pads or cuts them)."""
-        sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-        blocks = [f for f in sentence if f.is_sparse()] + [f for f in sentence if f.is_dense()]
-        layout = [(str(f.origin), f.is_sparse(), f.features.shape[-1]) for f in blocks]
-        if not self.layout or layout != self.layout or sum(w for _, _, w in layout) != self.clf.n_features_in_:
+        sparse_blocks, dense_blocks, layout = sentence_features(message)
+        if not self.layout or list(layout) != self.layout or sum(w for _, _, w in layout) != self.clf.n_features_in_:
             return None
         columns, values, offset = [], [], 0
-        for feature, (_, sparse, width) in zip(blocks, layout, strict=True):
+        for feature, (_, sparse, width) in zip(sparse_blocks + dense_blocks, layout, strict=True):
             if sparse:
                 found, numbers = _row_entries(feature.features, self.config["normalize_sparse"])
             else:
@@ -224,11 +231,8 @@ class GuardedIntentClassifier(LogisticRegressionClassifier):
         dense_rows: list[list[Any]] = []
         layouts = set()
         for message in messages:
-            # The sentence features, in the order Message.get_*_features combines them.
-            sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-            sparse = [f for f in sentence if f.is_sparse()]
-            dense = [f for f in sentence if f.is_dense()]
-            layouts.add(tuple((str(f.origin), f.is_sparse(), f.features.shape[-1]) for f in sparse + dense))
+            sparse, dense, layout = sentence_features(message)
+            layouts.add(layout)
             sparse_rows.append([f.features for f in sparse])
             dense_rows.append([f.features for f in dense])
         if len(layouts) != 1 or layouts == {()}:
