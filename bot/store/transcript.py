@@ -254,11 +254,15 @@ def answered_customer_turns(
     return answered[-limit:]
 
 
+def _reserve_seqs(session: Session, conversation_id: str, count: int, now: datetime | None = None) -> None:
+    """Reserve `count` seqs for this transaction (the conversation's row stays locked until it ends)."""
+    values = {"conversation_id": conversation_id, "count": count, "now": now or utcnow()}
+    session.execute(_CLAIM_SEQS, values, execution_options=_PLAIN)
+
+
 def _claim_seqs(session: Session, conversation_id: str, count: int) -> int:
     """Reserve `count` seqs for this transaction; returns the first."""
-    session.execute(
-        _CLAIM_SEQS, {"conversation_id": conversation_id, "count": count, "now": utcnow()}, execution_options=_PLAIN
-    )
+    _reserve_seqs(session, conversation_id, count)
     last = session.execute(_LAST_SEQ, {"conversation_id": conversation_id}).scalar_one()
     return last - count + 1
 
@@ -317,7 +321,7 @@ def accept_customer_turn(
     if recent >= per_minute:
         waited = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
         return CustomerTurn("rate_limited", retry_after=max(1, math.ceil(60 - waited)))
-    session.execute(_CLAIM_SEQS, {"conversation_id": conversation_id, "count": 1, "now": now}, execution_options=_PLAIN)
+    _reserve_seqs(session, conversation_id, 1, now)
     # After the seq is reserved (the conversation's row is locked until commit), so a turn another gateway
     # stored just before is seen: while it is open, this one is not taken at once but claimed after it.
     claimed = session.execute(_CLAIMED_TURN, {"conversation_id": conversation_id}).one()
