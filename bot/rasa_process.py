@@ -31,6 +31,22 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+# A Rasa server answers one message at a time on its event loop; TensorFlow's default pools (a thread per
+# core for each op, and for ops side by side) only make the policy's small per-message graphs wait for
+# threads the other Rasa servers' work holds: with two Rasa servers on a 2-core machine, 44 ms of Rasa CPU
+# per answered message and 24.6 msg/s, against 35 ms and 31.0 msg/s with one thread each (bot bench
+# --scale, bench/results/scale-6-december-amd-*.md). Training keeps every core. An operator's value wins.
+SERVING_THREADS = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
+
+
+def serving_environment(settings: Settings) -> dict[str, str]:
+    """rasa_environment for a Rasa server: TensorFlow on one thread (SERVING_THREADS)."""
+    env = rasa_environment(settings)
+    for name, value in SERVING_THREADS.items():
+        env.setdefault(name, value)
+    return env
+
+
 def run_rasa(port: int, extra: Sequence[str]) -> None:
     """Become the Rasa server (localhost only, JWT-protected API) with the model it should serve."""
     settings = get_settings()
@@ -47,7 +63,7 @@ def run_rasa(port: int, extra: Sequence[str]) -> None:
         "--interface", "127.0.0.1", "--enable-api", "--jwt-secret", settings.rasa_jwt_secret,
         "--jwt-method", "HS256", "--cors", "[]", *extra,
     ]  # fmt: skip
-    os.execvpe(command[0], command, rasa_environment(settings))
+    os.execvpe(command[0], command, serving_environment(settings))
 
 
 def run_actions(port: int) -> None:
