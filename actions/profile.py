@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import SupportAction, customer_of, language_of
 from bot.i18n import tier_name
-from bot.services.orders import open_orders, order_facts
+from bot.services.orders import order_facts
 from bot.store.db import session_scope
 from bot.store.queries import customer_orders, get_customer
 
@@ -27,10 +27,11 @@ class ActionGreet(SupportAction):
                 dispatcher.utter_message(response="utter_greet")
                 return []
             tier = tier_name(customer.loyalty.tier if customer.loyalty else None, language)
-            first_time = len(customer_orders(session, customer.id)) <= 1
+            orders = customer_orders(session, customer.id)  # read once: for "first time" and what is shipped
+            first_time = len(orders) <= 1
             greeting = "utter_greet_first_time" if first_time else "utter_greet_customer"
             dispatcher.utter_message(response=greeting, first_name=customer.first_name, tier=tier)
-            shipped = [order for order in open_orders(session, customer.id) if order.status == "shipped"]
+            shipped = [order for order in orders if order.status == "shipped"]
             for order in shipped[:2]:
                 dispatcher.utter_message(response="utter_greet_order_on_its_way", **order_facts(order, language))
         dispatcher.utter_message(response="utter_how_can_i_help")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.patterns import is_order_id
 from bot.store.models import (
@@ -24,8 +24,9 @@ def get_customer(session: Session, customer_id: str) -> Customer | None:
 def get_order(session: Session, order_id: str) -> Order | None:
     if not is_order_id(order_id):
         return None
+    # The customer in the same query (one row each): a guest's order is checked against their e-mail.
     return session.execute(
-        select(Order).where(Order.id == order_id).options(selectinload(Order.items), selectinload(Order.customer))
+        select(Order).where(Order.id == order_id).options(selectinload(Order.items), joinedload(Order.customer))
     ).scalar_one_or_none()
 
 

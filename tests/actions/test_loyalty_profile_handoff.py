@@ -2,7 +2,8 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from actions.handoff import ActionFallback, ActionHandoff
 from actions.loyalty import ActionPoints
@@ -89,3 +90,21 @@ async def test_second_misunderstanding_in_a_row_hands_over() -> None:
     second, _ = await run_action(ActionFallback(), twice)
     assert handoffs()[0].reason == "misunderstood"
     assert "utter_rephrase" not in responses(second)
+
+
+async def test_greeting_reads_the_customers_orders_once() -> None:
+    """The personal greeting reads the customer, their loyalty and their orders once each (orders and their
+    items are two SELECTs), not the orders a second time for what is shipped."""
+    selects: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)  # every engine: the actions' own included
+    try:
+        kari, _ = await run_action(ActionGreet(), make_tracker("hei", slots={"customer_id": "C-1001"}))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert responses(kari)[1] == "utter_greet_order_on_its_way"
+    assert sum("FROM orders" in statement for statement in selects) == 1, selects
