@@ -16,6 +16,9 @@
   walking the graph's dependencies again for every path to a node: 6.6 % of the Rasa server's CPU in a
   profiled turn (bench/profile.py). The answer depends only on the loaded model's graph and the targets,
   so it is kept per graph (`remembered_minimal_schema`).
+- Rasa ran its model graph through dask's scheduler for every parse and prediction, building, ordering
+  and queueing a task graph each time: the nodes are called in an order worked out once
+  (bot/graph_runner.py).
 - Rasa opened a new connection to the action server for every custom action call: now each endpoint
   keeps its connections open between calls (bot/rasa_endpoints.py).
 - The event broker deep-copied every event it published, only to log it without its parse data at debug
@@ -220,11 +223,13 @@ def install() -> None:
     from rasa.core.processor import MessageProcessor
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.engine.graph import GraphSchema
+    from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core import events
     from rasa.utils.endpoints import EndpointConfig
 
     from bot import lock_store
     from bot.action_responses import validate_action_result
+    from bot.graph_runner import run_in_order
     from bot.rasa_endpoints import kept_session
     from bot.settings import get_settings
     from bot.tracker_query import latest_session_events, retrieve_latest_session, save_new_events
@@ -239,6 +244,7 @@ def install() -> None:
     RedisLockStore.issue_ticket = lock_store.issue_ticket
     RedisLockStore.cleanup = lock_store.cleanup
     GraphSchema.minimal_graph_schema = remembered_minimal_schema()
+    DaskGraphRunner.run = run_in_order
     EndpointConfig.session = kept_session
     events.remove_parse_data = event_without_parse_data
     events.Event.resolve_by_type = staticmethod(remembered_event_types())
