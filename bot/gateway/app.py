@@ -24,6 +24,7 @@ import weakref
 from collections.abc import AsyncIterator
 
 import aiohttp
+import uvloop
 from aiohttp import WSCloseCode, web
 
 from bot.console.desk import Desk
@@ -207,7 +208,10 @@ def run(port: int | None = None) -> None:
     log.info("gateway on http://%s:%d (Rasa %s, action server %s, %s); agent console at /console",
              settings.gateway_host, port, settings.rasa_url, settings.action_server_url,
              "broker " + settings.broker_url.split("@")[-1] if settings.broker_url else "one process")  # fmt: skip
-    asyncio.run(serve(init_app(settings), settings.gateway_host, port))
+    # uvloop, as under Rasa's and the action server's Sanic: its sockets and its wake-ups for the database
+    # threads' results cost less than asyncio's own loop. Gateway CPU per turn 11.6 -> 11.0 and 10.1 -> 9.6 ms
+    # (bench.ab, two paired runs).
+    uvloop.run(serve(init_app(settings), settings.gateway_host, port))
 
 
 async def serve(app: web.Application, host: str, port: int) -> None:
