@@ -56,8 +56,13 @@ def frame_name(frame: str) -> str:
 
 
 # Leaf frames of a waiting thread that py-spy can't tell from a busy one: the database threads' queue,
-# and Sanic's event loop (uvloop waits in C, under this Python frame).
-IDLE_LEAVES = ("concurrent/futures/thread.py:_worker", "sanic/server/runners.py:serve")
+# and the uvloop event loops of Sanic and of the gateway (uvloop waits in C, under these Python frames; its
+# own C work lands there too, so a share of the loop's socket work is left out with the waits).
+IDLE_LEAVES = (
+    "concurrent/futures/thread.py:_worker",
+    "sanic/server/runners.py:serve",
+    "uvloop/__init__.py:run",
+)
 
 
 def busy(stacks: Counter[str]) -> Counter[str]:
