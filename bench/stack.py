@@ -23,7 +23,7 @@ import jwt
 
 from bench.procinfo import memory_mib
 from bot.processes import Child, actions_ready, answers, bot_command, free_port, get_json, rasa_ready, wait_until
-from bot.rasa_process import SERVING_THREADS
+from bot.rasa_process import with_serving_threads
 from bot.settings import PROJECT_ROOT, get_settings
 
 PARTS = ("actions", "rasa", "gateway")
@@ -136,8 +136,7 @@ class Stack:
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"),  # as bot.cli.rasa_environment: same model, same cost
         )
-        for name, value in SERVING_THREADS.items():  # as bot.rasa_process.serving_environment
-            env.setdefault(name, value)
+        env = with_serving_threads(env)  # as our Rasa server: same model, same cost
         command = [
             sys.executable, "-m", "rasa", "run", "--model", str(latest_model()), "--port", str(self.ports[STOCK]),
             "--interface", "127.0.0.1", "--enable-api", "--jwt-secret", self.jwt_secret, "--jwt-method", "HS256",

@@ -39,12 +39,14 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
 SERVING_THREADS = {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
 
 
+def with_serving_threads(env: dict[str, str]) -> dict[str, str]:
+    """`env` for a Rasa server: TensorFlow on one thread (SERVING_THREADS), unless `env` says otherwise."""
+    return {**SERVING_THREADS, **env}
+
+
 def serving_environment(settings: Settings) -> dict[str, str]:
-    """rasa_environment for a Rasa server: TensorFlow on one thread (SERVING_THREADS)."""
-    env = rasa_environment(settings)
-    for name, value in SERVING_THREADS.items():
-        env.setdefault(name, value)
-    return env
+    """rasa_environment for a Rasa server."""
+    return with_serving_threads(rasa_environment(settings))
 
 
 def run_rasa(port: int, extra: Sequence[str]) -> None:
