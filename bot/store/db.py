@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -32,7 +33,36 @@ def get_engine(url: str | None = None) -> Engine:
         # WAL lets the action server read while the gateway writes.
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    engine = create_engine(url, future=True)
+    # SQLAlchemy's pool_pre_ping costs a round trip on every checkout: 2-3 per customer turn in the gateway
+    # and one per action. A connection back in the pool within the last second is taken as it is (if it
+    # has died since, the unit fails as one that dies mid-use would: the gateway's writes are tried again);
+    # one idle longer (a restarted database, a dropped idle connection) is checked first.
+    event.listen(engine, "connect", _note_returned)
+    event.listen(engine, "checkin", _note_returned)
+    event.listen(engine, "checkout", _ping_if_idle(engine.dialect))
+    return engine
+
+
+# A pooled connection idle longer than this is checked with one round trip before it is used.
+PING_AFTER_IDLE_SECONDS = 1.0
+_RETURNED = "varde_returned"
+
+
+def _note_returned(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_RETURNED] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Dialect) -> Callable[[Any, Any, Any], None]:
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_RETURNED, 0.0) < PING_AFTER_IDLE_SECONDS:
+            return
+        # The dialect's own ping, as pool_pre_ping's; a dead connection means the database went away, so
+        # every pooled one goes (as with pool_pre_ping) and the pool connects afresh.
+        if not dialect.do_ping(dbapi_connection):
+            raise InvalidatePoolError("connection lost while idle in the pool")
+
+    return checkout
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
