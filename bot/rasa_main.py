@@ -7,8 +7,10 @@
   (bot/action_responses.py).
 - A long conversation's session is started again at rest (bot/session_rollover.py): Rasa rebuilds the
   whole session's tracker on every turn, so without it a turn's time grows with the conversation.
-- Rasa's SQL tracker store reads a conversation's latest session in two plain queries
-  (bot/tracker_query.py): its one query made PostgreSQL scan the conversation once per event. Its save
+- Rasa's SQL tracker store reads a conversation's latest session with the session start looked up once
+  (bot/tracker_query.py): its one query made PostgreSQL scan the conversation once per event. A turn's
+  read is one statement outside a transaction (it was BEGIN, two SELECTs and ROLLBACK, each waited for on
+  the server's event loop, as Rasa's stores are synchronous). Its save
   counts the stored events once, not by reading the whole session back for the event broker and counting
   again to store, and stores the new ones in one transaction and one INSERT; it takes that count from
   the read that began the turn (the same module).

@@ -1,5 +1,6 @@
-"""Rasa's SQL tracker store: a conversation's latest session in two plain queries instead of one, and the
-events for the event broker found by counting, not by reading the session back.
+"""Rasa's SQL tracker store: a conversation's latest session read with the session start as a subquery the
+database evaluates once (or as two plain queries, where Rasa's callers take a Query), and the events for
+the event broker found by counting, not by reading the session back.
 
 Rasa 3.6 finds the latest session with one query: the conversation's events, joined to a subquery for
 the newest `session_started` timestamp. On PostgreSQL the planner, estimating one row for a
@@ -9,10 +10,11 @@ conversation's events for each of them. Measured in `python -m bot bench --lengt
 read at 1 324 events, on every turn twice (the turn's tracker, then the event broker's comparison), and
 PostgreSQL at half of the machine's CPU; it grew with the whole conversation, not the session.
 
-Here the newest session start is read first, as a number, and the events are then filtered by it: the
-same rows in the same order (tests/store/test_tracker_query.py compares them with Rasa's query on SQLite
-and PostgreSQL), and each query reads the conversation's events once. It returns a SQLAlchemy Query,
-as Rasa's callers (`.all()`, `.count()`) expect.
+Here the newest session start is read once, and the events are filtered by it: each query reads the
+conversation's events once. A turn's read (`retrieve_latest_session`) is that one statement,
+outside a transaction; `latest_session_events` reads the start first, as a number, and returns a
+SQLAlchemy Query, as Rasa's other callers (`.all()`, `.count()`) expect. Both give the same rows in the
+same order as Rasa's query (tests/store/test_tracker_query.py, on SQLite and PostgreSQL).
 
 Rasa's save, with an event broker (the scaled stack's RabbitMQ), first read the whole session back and
 rebuilt a tracker from it only to count its events (the ones after are new, and published), then counted
@@ -44,13 +46,19 @@ def _statements(event: Any) -> dict[str, Any]:
     from rasa.shared.core.events import SessionStarted
 
     sender = sa.bindparam("sender")
+    starts = sa.alias(event.__table__, "session_starts")  # its own name: never correlated with the outer read
+    started = sa.select(sa.func.max(starts.c.timestamp).label("at")).where(
+        starts.c.sender_id == sender, starts.c.type_name == SessionStarted.type_name
+    )
+    # Uncorrelated, so evaluated once per read (PostgreSQL: an InitPlan each time it is named); a CTE would
+    # be inlined by PostgreSQL and evaluated once per event, as in Rasa's join.
+    start = started.scalar_subquery()
     return {
-        "started": sa.select(sa.func.max(event.timestamp)).where(
-            event.sender_id == sender, event.type_name == SessionStarted.type_name
-        ),
+        "started": started,
         "all": sa.select(event.data).where(event.sender_id == sender).order_by(event.id),
-        "since": sa.select(event.data)
-        .where(event.sender_id == sender, event.timestamp >= sa.bindparam("started"))
+        # The latest session in one statement; no start yet: every event.
+        "latest": sa.select(event.data)
+        .where(event.sender_id == sender, sa.or_(start.is_(None), event.timestamp >= start))
         .order_by(event.id),
     }
 
@@ -83,12 +91,11 @@ async def retrieve_latest_session(self: Any, sender_id: str, fetch_events_from_a
 
     statements = _statements(self.SQLEvent)
     with self.session_scope() as session:
-        started = None if fetch_events_from_all_sessions else _session_start(self, session, sender_id)
-        if started is None:
-            rows = session.execute(statements["all"], {"sender": sender_id})
-        else:
-            rows = session.execute(statements["since"], {"sender": sender_id, "started": started})
-        events = [json.loads(data) for data in rows.scalars()]
+        # One statement, so no transaction: none to begin and roll back (two round trips, each one waited
+        # for on the Rasa server's event loop, as Rasa's stores are synchronous).
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        read = statements["all" if fetch_events_from_all_sessions else "latest"]
+        events = [json.loads(data) for data in session.execute(read, {"sender": sender_id}).scalars()]
     if not self.domain or not events:
         return None
     tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
@@ -196,3 +197,54 @@ def test_a_tracker_saved_twice_stores_each_event_once(store: SQLTrackerStore, do
     after = rows(store, "twice")
     assert len(after) == before + 2
     assert [row[0] for row in after[-2:]] == ["user", "action"]
+
+
+def test_our_read_of_a_conversation_without_a_session_start_gives_all_its_events(
+    store: SQLTrackerStore, domain: Domain
+) -> None:
+    tracker = DialogueStateTracker.from_events("old", [], domain.slots)
+    for event in session(1, 3)[2:]:  # no session_started: as before sessions existed
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    rasas = asyncio.run(store.retrieve("old"))
+    read = asyncio.run(ours(store).retrieve("old"))
+    assert read.current_state() == rasas.current_state()
+    assert len(read.events) == len(tracker.events)
+
+
+def test_a_turns_read_is_one_statement_outside_a_transaction(store: SQLTrackerStore, domain: Domain) -> None:
+    stored(store, domain, "long", [session(1, 3), session(2, 2)])
+    seen: list[tuple[str, bool]] = []
+
+    def note(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        dbapi = connection.connection.dbapi_connection
+        autocommit = dbapi.autocommit if hasattr(dbapi, "autocommit") else dbapi.isolation_level is None
+        seen.append((statement, autocommit))
+
+    sqlalchemy.event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        tracker = asyncio.run(ours(store).retrieve("long"))
+    finally:
+        sqlalchemy.event.remove(store.engine, "before_cursor_execute", note)
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["melding 2.0", "melding 2.1"]
+    assert len(seen) == 1 and seen[0][1], seen  # one SELECT, on a connection in autocommit mode
+
+
+@pytest.mark.postgres
+def test_postgresql_reads_the_session_start_once_per_read(domain: Domain) -> None:
+    """Rasa's join had PostgreSQL look the start up again for every event (a nested loop); ours is an
+    InitPlan, run once, never a SubPlan or a loop per event."""
+    from bot.tracker_query import _statements
+
+    with scratch_database("varde_tracker_plan", POSTGRES_URL) as url:
+        store = SQLTrackerStore(domain, host=url)
+        stored(store, domain, "long", [session(1, 6), session(2, 4)])
+        read = _statements(store.SQLEvent)["latest"]
+        compiled = read.compile(store.engine)
+        with store.engine.connect() as connection:
+            cursor = connection.connection.cursor()
+            cursor.execute(f"EXPLAIN ANALYZE {compiled}".replace("%%", "%"), {**compiled.params, "sender": "long"})
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        store.engine.dispose()
+    assert "InitPlan" in plan and "SubPlan" not in plan, plan
+    assert "loops=1)" in plan and not any(f"loops={n})" in plan for n in range(2, 1000)), plan
