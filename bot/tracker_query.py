@@ -45,6 +45,8 @@ def _statements(event: Any) -> dict[str, Any]:
     import sqlalchemy as sa
     from rasa.shared.core.events import SessionStarted
 
+    # On the table, not the mapped class: an ORM-enabled statement is compiled again for each execution.
+    events = event.__table__.c
     sender = sa.bindparam("sender")
     starts = sa.alias(event.__table__, "session_starts")  # its own name: never correlated with the outer read
     started = sa.select(sa.func.max(starts.c.timestamp).label("at")).where(
@@ -55,11 +57,12 @@ def _statements(event: Any) -> dict[str, Any]:
     start = started.scalar_subquery()
     return {
         "started": started,
-        "all": sa.select(event.data).where(event.sender_id == sender).order_by(event.id),
+        "all": sa.select(events.data).where(events.sender_id == sender).order_by(events.id),
         # The latest session in one statement; no start yet: every event.
-        "latest": sa.select(event.data)
-        .where(event.sender_id == sender, sa.or_(start.is_(None), event.timestamp >= start))
-        .order_by(event.id),
+        "latest": sa.select(events.data)
+        .where(events.sender_id == sender, sa.or_(start.is_(None), events.timestamp >= start))
+        .order_by(events.id),
+        "insert": sa.insert(event.__table__),
     }
 
 
@@ -113,7 +116,6 @@ async def save_new_events(self: Any, tracker: Any) -> None:
     Publishing only schedules the broker's send (PikaEventBroker.publish), so the transaction waits on
     nothing but the database.
     """
-    import sqlalchemy as sa
     from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
     with self.session_scope() as session:
@@ -136,5 +138,5 @@ async def save_new_events(self: Any, tracker: Any) -> None:
                 }
             )
         if rows:
-            session.execute(sa.insert(self.SQLEvent.__table__), rows)
+            session.execute(_statements(self.SQLEvent)["insert"], rows)
         session.commit()
