@@ -43,6 +43,7 @@ from typing import Any
 import jwt
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.lock_store import LockError
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -55,6 +56,8 @@ from bot.settings import get_settings
 log = logging.getLogger(__name__)
 
 CHANNEL_NAME = GATEWAY_CHANNEL  # the actions believe a vouched-for customer only from this channel
+# The answer when Rasa could not take the conversation's lock: nothing of the turn happened.
+NOT_HANDLED = {"error": "the conversation's lock could not be taken", "handled": False}
 
 # The gateway's metadata that the dialogue reads (bot/session_context.py, actions/common.py); nothing else of it
 # reaches the tracker store.
@@ -179,7 +182,13 @@ class GatewayInput(RestInput):
             saved = _Saved(sender_id)
             _saving_for.set(saved)  # this request's task (and the turn Rasa runs in it) only
             # Unlike RestInput, an exception is a 500 here: the gateway must know the turn failed.
-            await on_new_message(message)
+            try:
+                await on_new_message(message)
+            except LockError as error:
+                # Raised only while taking the conversation's lock (its store unreachable, or the wait too
+                # long), before Rasa did anything with the message: the gateway may send it again.
+                log.warning("conversation %s: not handled, no lock (%s)", sender_id, str(error).splitlines()[0])
+                return response.json(NOT_HANDLED, status=503)
             understanding = _understanding(saved.tracker or await agent.tracker_store.retrieve(sender_id))
             if turn.nlu_intent is not None:
                 # What NLU itself made of the message (the transcript and the trainers' inbox want that),

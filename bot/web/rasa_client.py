@@ -21,6 +21,27 @@ log = logging.getLogger(__name__)
 GATEWAY_WEBHOOK = "/webhooks/gateway/webhook"
 
 
+# Pauses before sending a message again that Rasa did not handle for want of the conversation's lock (a
+# restarting Redis is back within a second or two); the last repeats until the turn's time is up.
+NOT_HANDLED_RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
+
+
+class _NotHandled:
+    """Rasa's answer that it did nothing with the message (bot/rasa_channel.py NOT_HANDLED)."""
+
+
+_NOT_HANDLED = _NotHandled()
+
+
+async def _says_not_handled(response: aiohttp.ClientResponse) -> bool:
+    """Whether a 503 is the channel's NOT_HANDLED (a balancer's own 503 page is not)."""
+    try:
+        answer = await response.json(content_type=None)
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("handled") is False
+
+
 class RasaUnavailable(Exception):
     """Rasa did not answer the turn: down, too slow, or failing. `reason` is a short word for logs."""
 
@@ -66,28 +87,32 @@ class RasaClient:
         self._headers = {"Authorization": f"Bearer {rasa_api_token(jwt_secret)}"}
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any], timeout: float) -> RasaReply:
+        """Rasa's answer to one message. Sent again only when Rasa can't have handled it: a kept-alive
+        connection Rasa had closed (once), or Rasa's answer that it could not take the conversation's lock
+        (bot/rasa_channel.py; its lock store restarting, say), with backoff until `timeout`."""
         body = {"sender": sender, "message": text, "metadata": metadata}
-        # One retry, only for a kept-alive connection Rasa closed (e.g. it restarted): the request never
-        # reached it, so sending again can't make Rasa handle the message twice.
-        for attempt in (1, 2):
+        deadline = asyncio.get_running_loop().time() + timeout
+        disconnects, pauses = 0, iter(NOT_HANDLED_RETRY_SECONDS)
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
             try:
-                async with self._http.post(
-                    self._base_url + GATEWAY_WEBHOOK,
-                    json=body,
-                    headers=self._headers,
-                    timeout=_exact(timeout),
-                ) as response:
-                    if response.status != 200:
-                        raise RasaUnavailable(f"http {response.status}")
-                    data = await response.json()
-                    break
+                data = await self._post(body, max(left, 0.001))
             except aiohttp.ServerDisconnectedError as error:
-                if attempt == 2:
+                disconnects += 1
+                if disconnects == 2:
                     raise RasaUnavailable("disconnected") from error
+                continue
             except asyncio.TimeoutError as error:
                 raise RasaUnavailable("timeout") from error
             except (aiohttp.ClientError, ValueError) as error:
                 raise RasaUnavailable(type(error).__name__) from error
+            if not isinstance(data, _NotHandled):
+                break
+            pause = next(pauses, NOT_HANDLED_RETRY_SECONDS[-1])
+            if deadline - asyncio.get_running_loop().time() <= pause:
+                raise RasaUnavailable("not handled (no lock)")
+            log.info("Rasa could not take the lock of conversation %s; sending again in %.2f s", sender, pause)
+            await asyncio.sleep(pause)
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
             raise RasaUnavailable("unexpected answer")
         return RasaReply(
@@ -97,6 +122,17 @@ class RasaClient:
             language=_str_or_none(data.get("language")),
             frustration=_strings(data.get("frustration")),
         )
+
+    async def _post(self, body: dict[str, Any], timeout: float) -> Any:
+        """The channel's JSON answer, or _NOT_HANDLED; raises RasaUnavailable for any other status."""
+        async with self._http.post(
+            self._base_url + GATEWAY_WEBHOOK, json=body, headers=self._headers, timeout=_exact(timeout)
+        ) as response:
+            if response.status == 503 and await _says_not_handled(response):
+                return _NOT_HANDLED
+            if response.status != 200:
+                raise RasaUnavailable(f"http {response.status}")
+            return await response.json()
 
     async def append_events(self, conversation_id: str, events: list[dict[str, Any]], timeout: float) -> None:
         """Add events to a conversation's tracker (POST /conversations/{id}/tracker/events); raises

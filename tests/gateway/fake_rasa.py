@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.rasa_channel import NOT_HANDLED
 from bot.settings import Settings
 from bot.web.rasa_client import GATEWAY_WEBHOOK
 from tests.gateway.conftest import SHOP_ORIGIN, Gateway, start_gateway, stop_gateway
@@ -34,7 +35,8 @@ Answer = Callable[[str, str], str]  # (conversation id, text) -> the bot's answe
 @dataclass
 class FakeRasa:
     """Answers each turn with `answer(sender, text)` after `delays[text]` seconds (HTTP 500 for a text in
-    `failing`), and records what it was asked, in order."""
+    `failing`; "not handled, no lock" `not_handled[text]` times first), and records what it was asked, in
+    order."""
 
     server: TestServer
     turns: Counter[tuple[str, str]] = field(default_factory=Counter)  # (sender, text) -> times Rasa got it
@@ -43,6 +45,8 @@ class FakeRasa:
     timeline: list[str] = field(default_factory=list)  # "asked: TEXT" and "answered: TEXT", in order
     delays: dict[str, float] = field(default_factory=dict)
     failing: set[str] = field(default_factory=set)
+    # text -> how many more times to answer as Rasa's channel does when it can't take the conversation's lock
+    not_handled: Counter[str] = field(default_factory=Counter)
     on_call: Callable[[str], None] | None = None  # told of each turn as it arrives
     answer: Answer = answer_to
 
@@ -70,6 +74,9 @@ def _app(fake: dict[str, FakeRasa]) -> web.Application:
         rasa.timeline.append(f"answered: {text}")
         if text in rasa.failing:
             return web.json_response({"error": "failing on purpose"}, status=500)
+        if rasa.not_handled[text] > 0:
+            rasa.not_handled[text] -= 1
+            return web.json_response(NOT_HANDLED, status=503)
         reply = {"recipient_id": sender, "text": rasa.answer(sender, text)}
         return web.json_response({"messages": [reply], "intent": "greet", "confidence": 0.9, "language": "nb"})
 

@@ -450,3 +450,42 @@ async def test_on_sigterm_the_gateway_finishes_the_turn_in_flight_and_sends_new_
     assert rasa.calls == Counter({"a slow question": 1})
     assert turn_states(sqlite_url, asking.conversation_id) == ["answered"]
     assert transcript(sqlite_url, newcomer.conversation_id) == []
+
+
+async def test_a_turn_rasa_could_not_lock_is_sent_again_and_answered_once(sqlite_url: str) -> None:
+    """Rasa's channel says it did nothing with a message whose conversation lock it could not take (its
+    Redis restarting): the gateway sends it again, and the customer gets the answer, not "having trouble"."""
+    async with stand_in() as rasa:
+        rasa.not_handled["hei"] = 3
+        gateway = await start_gateway(settings_for(sqlite_url, rasa))
+        try:
+            widget = await gateway.widget()
+            await widget.hello(language="nb")
+            await widget.say("hei")
+            frames = await widget.until(lambda f: f["type"] == "message" and f["role"] in ("bot", "system"))
+            await widget.close()
+        finally:
+            await stop_gateway(gateway)
+    assert [f["text"] for f in messages(frames, "bot")] == [answer_to("hei")]
+    assert messages(frames, "system") == []
+    assert rasa.calls == Counter({"hei": 4})  # three times not handled, then answered
+    assert turn_states(sqlite_url, widget.conversation_id) == ["answered"]
+
+
+async def test_a_turn_rasa_can_not_lock_for_the_whole_wait_gets_the_honest_message(sqlite_url: str) -> None:
+    async with stand_in() as rasa:
+        rasa.not_handled["hei"] = 1000
+        settings = settings_for(sqlite_url, rasa, rasa_timeout=1.0, rasa_late_answer_seconds=2.0)
+        gateway = await start_gateway(settings)
+        try:
+            widget = await gateway.widget()
+            await widget.hello(language="nb")
+            await widget.say("hei")
+            frames = await widget.until(lambda f: f["type"] == "message" and f["role"] == "system" and
+                                        f["text"] == TEXTS["unavailable"]["nb"])  # fmt: skip
+            await widget.close()
+        finally:
+            await stop_gateway(gateway)
+    assert messages(frames, "bot") == []
+    assert 2 <= rasa.calls["hei"] <= 6  # sent again with backoff, within the wait
+    assert turn_states(sqlite_url, widget.conversation_id) == ["failed"]

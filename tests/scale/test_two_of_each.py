@@ -19,6 +19,7 @@ import pytest
 from bench.chaos import clean, run_chaos
 from bench.scaled import BENCH_LIMITS
 from bot.identity import sign_customer_token
+from bot.rasa_channel import NOT_HANDLED
 from bot.scale.services import create_database, drop_database, drop_queue, queue_depth
 from bot.scale.stack import ScaledStack, Size
 from bot.settings import get_settings
@@ -110,6 +111,35 @@ async def test_two_messages_at_once_through_two_gateways_are_answered_in_turn(sc
     # Rasa's event broker carried the conversation's events to the stack's queue in RabbitMQ.
     depth = await asyncio.to_thread(queue_depth, get_settings().event_broker_url, str(scaled.event_queue))
     assert (depth or 0) >= len(events) // 2
+
+
+async def test_a_message_sent_while_redis_is_down_is_answered_once_it_is_back(scaled: ScaledStack) -> None:
+    """Rasa's lock store lives in Redis. While Redis is down a Rasa server takes no lock, so it does nothing
+    with a turn and its channel says so (503, handled false); the gateway sends the turn again until Redis
+    is back, and the customer gets the bot's answer, once, not "having trouble"."""
+    token = sign_customer_token("C-1001")
+    async with aiohttp.ClientSession() as http:
+        client = await widget(http, scaled.gateway_url(0))
+        await client.hello(token=token)
+        scaled.kill("redis")
+        try:
+            probe = {"sender": f"redis-down-{secrets.token_hex(4)}", "message": "hei", "metadata": {}}
+            rasa1 = f"{scaled.server_url('rasa1')}/webhooks/gateway/webhook"
+            async with http.post(rasa1, json=probe, headers=scaled.rasa_headers()) as refused:
+                assert (refused.status, await refused.json()) == (503, NOT_HANDLED)
+            await client.say(FIRST)
+            await asyncio.sleep(1.5)  # sent, refused and sent again meanwhile
+        finally:
+            scaled.restart("redis")
+            await asyncio.to_thread(scaled.wait_ready, 30, ["redis"])
+        frames = await client.until(lambda f: f["type"] == "message" and f["role"] in ("bot", "system"), 30)
+        frames += await client.until(lambda f: f["type"] == "typing" and f["on"] is False, 30)
+        await client.close()
+    assert messages(frames, "system") == [], "the customer was told 'having trouble'"
+    assert messages(frames, "bot"), "no answer"
+    tracker_url = f"{scaled.rasa_url}/conversations/{client.conversation_id}/tracker"
+    tracker = http_json(tracker_url, None, scaled.rasa_headers())
+    assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == [FIRST]  # handled once
 
 
 async def test_chaos_short_loses_duplicates_and_reorders_nothing(scaled: ScaledStack) -> None:
