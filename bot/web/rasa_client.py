@@ -26,11 +26,8 @@ GATEWAY_WEBHOOK = "/webhooks/gateway/webhook"
 NOT_HANDLED_RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
 
 
-class _NotHandled:
-    """Rasa's answer that it did nothing with the message (bot/rasa_channel.py NOT_HANDLED)."""
-
-
-_NOT_HANDLED = _NotHandled()
+# What _post gives for Rasa's answer that it did nothing with the message (bot/rasa_channel.py NOT_HANDLED).
+_NOT_HANDLED = object()
 
 
 async def _says_not_handled(response: aiohttp.ClientResponse) -> bool:
@@ -106,7 +103,7 @@ class RasaClient:
                 raise RasaUnavailable("timeout") from error
             except (aiohttp.ClientError, ValueError) as error:
                 raise RasaUnavailable(type(error).__name__) from error
-            if not isinstance(data, _NotHandled):
+            if data is not _NOT_HANDLED:
                 break
             pause = next(pauses, NOT_HANDLED_RETRY_SECONDS[-1])
             if deadline - asyncio.get_running_loop().time() <= pause:
