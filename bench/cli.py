@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale", action="store_true", help="answered msg/s with 1, 2 (and 4) Rasa servers side by side"
     )
     scaled.add_argument("--rasa-levels", default="1,2", help="--scale: Rasa servers per level (default 1,2; 1,2,4)")
+    scaled.add_argument(
+        "--own-core", action="store_true", help="one Rasa server with the cores shared and with a core of its own"
+    )
     scaled.add_argument("--chaos", action="store_true", help="kill a Rasa, an action server, a gateway, restart Redis")
     scaled.add_argument("--length", action="store_true", help="latency vs conversation length, and with new sessions")
     scaled.add_argument("--short", action="store_true", help="--scale/--chaos: the short form (CI), a minute or two")
@@ -54,6 +57,12 @@ def run_scaled(args: argparse.Namespace) -> int:
             results, "length-short" if args.short else "length", scale_report.length_table(results)
         )
         print("\n" + scale_report.length_table(results) + f"\n\nfigures: {out}", flush=True)
+    if args.own_core:
+        from bench.own_core import measure
+
+        results = measure(args.short, progress)
+        out = scale_report.write(results, "own-core", scale_report.own_core_table(results))
+        print("\n" + scale_report.own_core_table(results) + f"\n\nfigures: {out}", flush=True)
     if args.chaos:
         from bench.chaos import chaos, clean
 
@@ -74,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         results = run_insights(args.conversations, args.regenerate, Progress())
         print("\n" + table(results), flush=True)
         return 0
-    if args.scale or args.chaos or args.length:
+    if args.scale or args.chaos or args.length or args.own_core:
         signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
         return run_scaled(args)
     from bench import report

@@ -73,6 +73,32 @@ def _cpu_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def own_core_table(results: dict[str, Any]) -> str:
+    """One Rasa server with the cores shared and with a core of its own (bench/own_core.py), round by round."""
+    plan = results["plan"]
+    lines = [
+        f"One Rasa server, {plan['customers']} closed-loop widget customers through HAProxy, {plan['gateways']} "
+        f"gateways, {plan['action_servers']} action servers, {plan['seconds_per_level']:.0f} s per measurement, "
+        f"{plan['rounds']} round(s) taking turns ({_machine(results)}). Own core: the Rasa server's threads on "
+        "core 0, every other process of the stack, PostgreSQL, RabbitMQ and the customers on the others.",
+        "",
+        "| cores | answered msg/s (per round) | p50 ms (per round) | Rasa CPU ms per message | all parts' CPU ms "
+        "per message | Rasa's share of its core |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, label in (("shared", "shared"), ("own_core", "a core of its own")):
+        runs = results[kind]
+        rates = [float(run.get("throughput_msg_s") or 0) for run in runs]
+        rasa = [run["cpu_ms_per_message"].get("rasa", 0.0) for run in runs]
+        every = [run["cpu_ms_per_message"].get("all", 0.0) for run in runs]
+        busy = [rate * ms / 1000 for rate, ms in zip(rates, rasa, strict=True)]
+        lines.append(
+            f"| {label} | {sum(rates) / len(rates):.1f} {rates} | {[run['latency'].get('p50_ms') for run in runs]} | "
+            f"{sum(rasa) / len(rasa):.1f} | {sum(every) / len(every):.1f} | {100 * sum(busy) / len(busy):.0f} % |"
+        )
+    return "\n".join(lines)
+
+
 def chaos_table(results: dict[str, Any]) -> str:
     chaos = results["chaos"]
     audit = chaos["transcripts"]

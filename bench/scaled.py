@@ -91,7 +91,7 @@ async def _throughput(
             for level in order:
                 stack.serve_with(level)
                 await asyncio.sleep(2.5)  # HAProxy applies it at once; let the previous turns drain
-                before = cpu_split.snapshot(_parts(stack))
+                before = cpu_split.snapshot(stack_parts(stack))
                 try:
                     run = await concurrent(http, endpoints(stack), "gateway", customers, seconds, first=first)
                 except (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError) as error:
@@ -101,7 +101,7 @@ async def _throughput(
                     continue
                 first += customers
                 summary: dict[str, Any] = run.summary()
-                after = cpu_split.snapshot(_parts(stack))
+                after = cpu_split.snapshot(stack_parts(stack))
                 summary["cpu_ms_per_message"] = cpu_split.per_message(before, after, sum(t.ok for t in run.turns))
                 per_level[level].append(summary)
                 progress(
@@ -126,7 +126,7 @@ async def _throughput(
     return result
 
 
-def _parts(stack: ScaledStack) -> dict[str, list[int]]:
+def stack_parts(stack: ScaledStack) -> dict[str, list[int]]:
     """The stack's processes by part: rasa, actions, gateway, haproxy, redis (numbered names grouped)."""
     parts: dict[str, list[int]] = {}
     for name, child in stack.children.items():
