@@ -218,8 +218,26 @@ def closing_kept_sessions() -> Callable[[Any, Any], Any]:
     return close_resources
 
 
+def engine_kwargs_hiding_values() -> Callable[[Any], dict[str, Any]]:
+    """rasa.core.tracker_store.create_engine_kwargs, and errors of the tracker store's statements that never
+    carry their values (customers' words: bot/store/db.py)."""
+    import rasa.core.tracker_store
+
+    from bot.store.db import NO_VALUES_IN_ERRORS
+
+    current = rasa.core.tracker_store.create_engine_kwargs
+    rasas = getattr(current, "__wrapped__", current)
+
+    def create_engine_kwargs(url: Any) -> dict[str, Any]:
+        return {**rasas(url), **NO_VALUES_IN_ERRORS}
+
+    create_engine_kwargs.__wrapped__ = rasas  # type: ignore[attr-defined]
+    return create_engine_kwargs
+
+
 def install() -> None:
     import rasa.core.run
+    import rasa.core.tracker_store
     from rasa.core.actions.action import ActionExtractSlots, ActionSessionStart, RemoteAction
     from rasa.core.lock_store import RedisLockStore
     from rasa.core.processor import MessageProcessor
@@ -251,6 +269,7 @@ def install() -> None:
     events.remove_parse_data = event_without_parse_data
     events.Event.resolve_by_type = staticmethod(remembered_event_types())
     rasa.core.run.close_resources = closing_kept_sessions()
+    rasa.core.tracker_store.create_engine_kwargs = engine_kwargs_hiding_values()
     for name in LOG_ONLY_DEEPCOPIES:
         importlib.import_module(name).copy = CopyForDebugLogs()  # type: ignore[attr-defined]
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable, Select
 
 from bot.store.conversations import Conversation, ConversationState, InboxDecision, Message, MessageRole
+from bot.store.db import NO_VALUES_IN_ERRORS
 from bot.store.desk import AgentNote, Ticket
 from bot.store.models import Customer, HandoffRequest, LoyaltyAccount, Order, PointTransaction, ReturnRequest
 from bot.store.taught import TaughtExample
@@ -104,7 +105,7 @@ def _like(email: str) -> str:
 
 def _tracker_mentions(tracker_url: str, email: str) -> set[str]:
     """Sender ids whose user turns or slots in Rasa's SQL tracker store carry the address."""
-    engine = create_engine(tracker_url)
+    engine = create_engine(tracker_url, **NO_VALUES_IN_ERRORS)
     try:
         if not inspect(engine).has_table("events"):
             return set()
@@ -274,7 +275,7 @@ def erase_tracker_events(tracker_url: str, conversation_ids: list[str]) -> int:
     """Delete Rasa's tracker events (its SQL tracker store's `events` table) of these conversations."""
     if not conversation_ids:
         return 0
-    engine = create_engine(tracker_url)
+    engine = create_engine(tracker_url, **NO_VALUES_IN_ERRORS)
     try:
         if not inspect(engine).has_table("events"):
             return 0  # Rasa has stored nothing yet

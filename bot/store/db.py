@@ -19,6 +19,10 @@ from sqlalchemy.pool import QueuePool
 from bot.settings import get_settings
 from bot.store import conversations, desk, insight_indexes, staff, taught  # noqa: F401  (their tables join Base.metadata)
 
+# A failed statement's error (logged by whoever catches it) names the statement, never the values it was
+# sending: those are customers' words, e-mail addresses and ratings, which must not outlive an erasure in a log.
+NO_VALUES_IN_ERRORS = {"hide_parameters": True}
+
 
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
@@ -28,12 +32,13 @@ def get_engine(url: str | None = None) -> Engine:
         # SQLAlchemy 1.4 gives a file database a NullPool: a new connection, and the PRAGMAs below, for
         # every unit of work. Kept connections made the gateway's turn 15-20 ms faster (bench/, README).
         engine = create_engine(
-            url, future=True, poolclass=QueuePool, connect_args={"timeout": 30, "check_same_thread": False}
-        )
+            url, future=True, poolclass=QueuePool, connect_args={"timeout": 30, "check_same_thread": False},
+            **NO_VALUES_IN_ERRORS,
+        )  # fmt: skip
         # WAL lets the action server read while the gateway writes.
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, future=True)
+    engine = create_engine(url, future=True, **NO_VALUES_IN_ERRORS)
     # SQLAlchemy's pool_pre_ping costs a round trip on every checkout: 2-3 per customer turn in the gateway
     # and one per action. A connection back in the pool within the last second is taken as it is (if it
     # has died since, the unit fails as one that dies mid-use would: the gateway's writes are tried again);
