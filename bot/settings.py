@@ -2,7 +2,8 @@
 
 Each setting is read from an environment variable of the same name. The demo defaults let a
 developer start the service with no configuration at all; a production start (BOT_ENV=production)
-refuses to run while any secret still has its demo value.
+refuses to run while any secret still has its demo value. BOT_ENV is development or production, nothing
+else: a misspelt "prod" would otherwise run a public service as development.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ SHOP_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "shop.yml"
 DEMO_IDENTITY_SECRET = "varde-demo-identity-secret-not-for-production"
 DEMO_RASA_JWT_SECRET = "varde-demo-rasa-api-secret-not-for-production"
 DEMO_SESSION_SECRET = "varde-demo-session-secret-not-for-production"
+
+
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(RuntimeError):
@@ -163,7 +168,7 @@ class Settings:
     clock: str = field(default_factory=lambda: _env("BOT_CLOCK", ""))
     # Development only: POST /demo/token signs a token for any customer id (the demo page's switcher).
     # Off unless "1"; `make run` turns it on; the gateway refuses it on a bind beyond loopback, and
-    # production never serves it (bot/gateway/app.py: check_demo_tokens).
+    # production never serves it (bot/gateway/app.py: check_bind).
     demo_tokens: bool = field(
         default_factory=lambda: _env("BOT_DEMO_TOKENS", "0").lower() in ("1", "true", "yes", "on")
     )
@@ -174,6 +179,10 @@ class Settings:
     )
     rasa_credentials: Path = field(default_factory=lambda: PROJECT_ROOT / "credentials.yml")
 
+    def __post_init__(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise SettingsError(f"BOT_ENV must be {' or '.join(ENVIRONMENTS)}, not {self.env!r}")
+
     @property
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
@@ -182,21 +191,34 @@ class Settings:
     def is_production(self) -> bool:
         return self.env == "production"
 
-    def check_production(self) -> None:
-        """Refuse to run in production with a demo secret or a short one."""
-        if not self.is_production:
-            return
-        problems = []
-        secrets = {
+    def _secrets(self) -> dict[str, tuple[str, str]]:
+        """Each secret's setting: its value and its demo value."""
+        return {
             "BOT_IDENTITY_SECRET": (self.identity_secret, DEMO_IDENTITY_SECRET),
             "BOT_RASA_JWT_SECRET": (self.rasa_jwt_secret, DEMO_RASA_JWT_SECRET),
             "BOT_SESSION_SECRET": (self.session_secret, DEMO_SESSION_SECRET),
         }
-        for name, (secret, demo) in secrets.items():
-            if secret == demo:
-                problems.append(f"{name} still has its demo value")
-            elif len(secret) < 32:
-                problems.append(f"{name} must be at least 32 characters")
+
+    def demo_secrets(self) -> list[str]:
+        """The secrets that still have their demo values (public in README)."""
+        return [name for name, (secret, demo) in self._secrets().items() if secret == demo]
+
+    def check_production(self) -> None:
+        """Refuse to run in production with a demo secret, a short one, or one secret used for two purposes."""
+        if not self.is_production:
+            return
+        problems = [f"{name} still has its demo value" for name in self.demo_secrets()]
+        for name, (secret, demo) in self._secrets().items():
+            if secret != demo and len(secret) < MIN_SECRET_LENGTH:
+                problems.append(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
+        values = [secret for secret, _demo in self._secrets().values()]
+        if len(set(values)) < len(values):
+            problems.append(
+                "BOT_IDENTITY_SECRET, BOT_RASA_JWT_SECRET and BOT_SESSION_SECRET must differ (one leaked would "
+                "give away the others)"
+            )
+        if self.metrics_token and len(self.metrics_token) < MIN_SECRET_LENGTH:
+            problems.append(f"BOT_METRICS_TOKEN must be at least {MIN_SECRET_LENGTH} characters (or empty)")
         if self.clock:
             problems.append("BOT_CLOCK is for development and tests only")
         rest = unauthenticated_channels(self.rasa_credentials)

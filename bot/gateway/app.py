@@ -34,11 +34,11 @@ from bot.console.routes import PREFIX as CONSOLE_PREFIX
 from bot.console.routes import console_app, watch_absent_agents
 from bot.console.trainer_views import TRAINER_KEY
 from bot.console.training_job import Trainer
-from bot.gateway.local import is_loopback_host
+from bot.gateway.local import check_bind
 from bot.gateway.middlewares import setup_middlewares
 from bot.gateway.routes import setup_routes
 from bot.services.staff import refuse_demo_passwords
-from bot.settings import Settings, SettingsError, get_settings
+from bot.settings import Settings, get_settings
 from bot.store.db import create_schema, session_scope
 from bot.training.teaching import training_workspace
 from bot.web.broker import CONSOLE, CONVERSATION, make_broker
@@ -166,19 +166,9 @@ async def close_sockets(app: web.Application) -> None:
     await asyncio.gather(*closing, return_exceptions=True)
 
 
-def check_demo_tokens(settings: Settings) -> None:
-    """BOT_DEMO_TOKENS signs a token for any customer: refused unless the gateway binds to loopback only."""
-    if settings.demo_tokens and not is_loopback_host(settings.gateway_host):
-        raise SettingsError(
-            "Refusing to start: BOT_DEMO_TOKENS=1 (a demo token for any customer) with the gateway bound to "
-            f"{settings.gateway_host}, beyond loopback. Bind it to 127.0.0.1 (BOT_GATEWAY_HOST) or unset "
-            "BOT_DEMO_TOKENS."
-        )
-
-
 def init_app(settings: Settings | None = None) -> web.Application:
     settings = settings or get_settings()
-    check_demo_tokens(settings)
+    check_bind(settings)
     if settings.demo_tokens and not settings.is_production:
         log.warning("demo tokens are on (BOT_DEMO_TOKENS=1): POST /demo/token signs one for any customer, on loopback")
     app = web.Application()

@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 
+from bot.gateway.local import check_bind
 from bot.scale.services import create_database
 from bot.scale.stack import ScaledStack, Size
 from bot.settings import PROJECT_ROOT, get_settings
@@ -38,6 +39,7 @@ def database_for_scale() -> str:
 def run_scaled(size: Size, redis_url: str | None = None) -> int:
     settings = get_settings()
     settings.check_production()
+    check_bind(settings)  # HAProxy serves on BOT_GATEWAY_HOST; the gateways behind it on loopback
     stack = ScaledStack(
         FOLDER, database_for_scale(), size, redis_url=redis_url, public_port=settings.gateway_port,
         public_host=settings.gateway_host,

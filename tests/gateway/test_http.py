@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from bot.identity import verify_customer_token
+from bot.settings import DEMO_SESSION_SECRET
 from tests.gateway.conftest import Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.support import RasaStack
 
@@ -107,16 +108,41 @@ async def test_demo_token_refuses_a_request_that_came_through_a_proxy(gateway: G
             assert response.status == 404, header
 
 
+REAL_SECRETS = {"identity_secret": "i" * 40, "rasa_jwt_secret": "r" * 40, "session_secret": "s" * 40}
+
+
 def test_demo_tokens_are_refused_on_a_gateway_bound_beyond_loopback() -> None:
-    from bot.gateway.app import check_demo_tokens
+    from bot.gateway.local import check_bind
     from bot.settings import Settings, SettingsError
 
     for host in ("127.0.0.1", "::1", "localhost"):
-        check_demo_tokens(Settings(demo_tokens=True, gateway_host=host))
+        check_bind(Settings(demo_tokens=True, gateway_host=host))
     for host in ("0.0.0.0", "::", "192.0.2.10", "shop.example"):
-        check_demo_tokens(Settings(demo_tokens=False, gateway_host=host))  # off: any bind
+        check_bind(Settings(demo_tokens=False, gateway_host=host, **REAL_SECRETS))  # off: any bind
         with pytest.raises(SettingsError, match="BOT_DEMO_TOKENS"):
-            check_demo_tokens(Settings(demo_tokens=True, gateway_host=host))
+            check_bind(Settings(demo_tokens=True, gateway_host=host, **REAL_SECRETS))
+
+
+def test_the_public_demo_secrets_are_refused_on_a_gateway_bound_beyond_loopback() -> None:
+    """Development with BOT_ENV unset but served to the world: anyone could sign a customer's token."""
+    from bot.gateway.local import check_bind
+    from bot.settings import Settings, SettingsError
+
+    check_bind(Settings(gateway_host="127.0.0.1"))  # the demo on this machine
+    for host in ("0.0.0.0", "192.0.2.10"):
+        with pytest.raises(SettingsError, match="BOT_IDENTITY_SECRET, BOT_RASA_JWT_SECRET, BOT_SESSION_SECRET"):
+            check_bind(Settings(gateway_host=host))
+        with pytest.raises(SettingsError, match="BOT_SESSION_SECRET still"):
+            check_bind(Settings(gateway_host=host, **{**REAL_SECRETS, "session_secret": DEMO_SESSION_SECRET}))
+
+
+def test_the_gateway_command_refuses_to_start_with_the_demo_secrets_on_a_public_bind() -> None:
+    from tests.support import free_port, run_bot
+
+    port = str(free_port())  # refused before it binds; were it not, the test would wait for run_bot's timeout
+    result = run_bot("gateway", "--port", port, BOT_GATEWAY_HOST="0.0.0.0")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "demo values" in result.stderr and "loopback" in result.stderr
 
 
 def test_the_gateway_command_refuses_to_start_with_demo_tokens_on_a_public_bind() -> None:

@@ -85,3 +85,27 @@ def test_the_projects_own_credentials_carry_rest_so_production_must_say_so() -> 
     from it refuses until the operator removes it or sets BOT_ALLOW_REST_CHANNEL=1."""
     with pytest.raises(SettingsError, match="rest"):
         _production().check_production()
+
+
+@pytest.mark.parametrize("env", ["prod", "Production", "staging", "test"])
+def test_an_unknown_environment_is_refused_not_taken_for_development(env: str) -> None:
+    with pytest.raises(SettingsError, match=f"BOT_ENV must be development or production, not '{env}'"):
+        Settings(env=env)
+
+
+def test_production_refuses_one_secret_for_two_purposes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("bot.rasa_channel.GatewayInput:\n")
+    settings = Settings(env="production", identity_secret=STRONG, rasa_jwt_secret=STRONG + "a",
+                        session_secret=STRONG, rasa_credentials=credentials)  # fmt: skip
+    with pytest.raises(SettingsError, match="must differ"):
+        settings.check_production()
+
+
+def test_production_refuses_a_short_metrics_token(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("bot.rasa_channel.GatewayInput:\n")
+    real = {"identity_secret": STRONG, "rasa_jwt_secret": STRONG + "a", "session_secret": STRONG + "b"}
+    with pytest.raises(SettingsError, match="BOT_METRICS_TOKEN must be at least 32"):
+        Settings(env="production", metrics_token="scrape", rasa_credentials=credentials, **real).check_production()
+    Settings(env="production", metrics_token="m" * 32, rasa_credentials=credentials, **real).check_production()
