@@ -56,7 +56,6 @@ def add_commands(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.services import privacy
     from bot.settings import get_settings
-    from bot.store.conversations import Conversation
     from bot.store.db import create_schema, session_scope
     from bot.store.models import utcnow
     from bot.training.teaching import training_workspace
@@ -94,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             ids = matches.conversation_ids
             _tell_about(matches)
         else:
-            ids = [args.conversation] if session.get(Conversation, args.conversation) else []
+            ids = [args.conversation]  # also when only Rasa's tracker store still has it
         if args.privacy_command == "erase":  # lines taught from them leave data/nlu, in this transaction
             unlearned = erase_taught_examples(session, ids, training_workspace(settings))
         erased = privacy.erase_conversations(session, ids)

@@ -276,6 +276,17 @@ def test_erase_keeps_the_old_ways(chats: Chats, tracker_url: str) -> None:
     assert copy.returncode == 0 and json.loads(copy.stdout)["customer"]["id"] == KARI
 
 
+def test_erase_by_conversation_reaches_what_only_rasa_still_has(shop: str, tracker_url: str) -> None:
+    """A conversation gone from the shop's tables (or never there: Rasa's own channel) whose events Rasa
+    still keeps: erasing it by id removes those too."""
+    only_rasa = f"tracker-only-{uuid.uuid4().hex[:8]}"
+    add_tracker_events(tracker_url, only_rasa, {"event": "user", "text": "jeg heter Kari"})
+    erased = privacy(tracker_url, "erase", "--conversation", only_rasa)
+    assert erased.returncode == 0, erased.stderr
+    assert "Rasa tracker events 1" in erased.stdout
+    assert tracker_events(tracker_url, only_rasa) == 0
+
+
 def test_the_time_limit_keeps_an_open_ticket_and_its_conversation(shop: str, tracker_url: str) -> None:
     email = f"guest-{uuid.uuid4().hex[:8]}@example.org"
     waiting = conversation(None, "kan dere ringe meg?", ticket_email=email, days_ago=400)
