@@ -20,7 +20,7 @@ from bot.console.canned import canned_replies
 from bot.console.keys import AGENT, DESK, HUB
 from bot.console.paths import path_id
 from bot.services.assignment import RESOLUTIONS
-from bot.services.login_guard import LoginLimits, log_in
+from bot.services.login_guard import LoginLimits, LoginOutcome, log_in
 from bot.store.conversations import ConversationState
 from bot.store.staff import AVAILABILITY, StaffRole
 from bot.web.addresses import client_address
@@ -85,20 +85,26 @@ async def login(request: web.Request) -> web.StreamResponse:
     if outcome.locked_for is not None:
         minutes = max(1, math.ceil(outcome.retry_after_seconds / 60))
         log.warning(
-            "console: log-in for %r from %s refused: locked for %d s after repeated failures",
-            username[:64], address, outcome.retry_after_seconds,
+            "console: log-in for %s from %s refused: locked for %d s after repeated failures",
+            _who(outcome, username), address, outcome.retry_after_seconds,
         )  # fmt: skip
         error = f"Too many failed log-ins. For your account's safety, try again in {minutes} minute(s)."
         response = _page(request, "login.html", await _context(request, error=error, username=username[:64]), 429)
         response.headers["Retry-After"] = str(outcome.retry_after_seconds)
         return response
     if user is None:
-        log.warning("console: failed log-in for %r from %s", username[:64], address)
+        log.warning("console: failed log-in for %s from %s", _who(outcome, username), address)
         context = await _context(request, error="Wrong username or password.", username=username[:64])
         return _page(request, "login.html", context, status=401)
     await start_session(request, user)
     log.info("console: %s logged in (%s)", user.username, user.role)
     raise web.HTTPSeeOther(ROLE_HOME.get(user.role, "/console"))
+
+
+def _who(outcome: LoginOutcome, username: str) -> str:
+    """A failed log-in's username for the log: only a staff account's (it may be a password typed in the wrong
+    field)."""
+    return repr(username[:64]) if outcome.known_username else "a username that is no staff account"
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

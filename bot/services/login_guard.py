@@ -48,6 +48,9 @@ class LoginOutcome:
     user: StaffUser | None
     # Set when the attempt was refused without checking the password: how long until it may try again.
     locked_for: timedelta | None = None
+    # Whether the username is a staff account's. What was typed as one may be a password in the wrong
+    # field: the log names only a username that exists.
+    known_username: bool = False
 
     @property
     def retry_after_seconds(self) -> int:
@@ -106,6 +109,10 @@ def _count_attempt(
     return waiting
 
 
+def _is_staff(session: Session, username: object) -> bool:
+    return isinstance(username, str) and len(username) <= 64 and session.get(StaffUser, username) is not None
+
+
 def log_in(session: Session, username: object, password: object, address: str, limits: LoginLimits) -> LoginOutcome:
     """The staff user for these credentials, or None; refused outright while the username or address is locked.
 
@@ -115,9 +122,9 @@ def log_in(session: Session, username: object, password: object, address: str, l
     address = address[:64] or "unknown"
     waiting = _count_attempt(session, username, address, limits, now)
     if waiting is not None:
-        return LoginOutcome(None, waiting)
+        return LoginOutcome(None, waiting, _is_staff(session, username))
     user = authenticate(session, username, password)
     if user is None:
-        return LoginOutcome(None)  # already on record as a failure
+        return LoginOutcome(None, known_username=_is_staff(session, username))  # on record as a failure
     session.execute(delete(LoginFailure).where(LoginFailure.username == _key(username)))
     return LoginOutcome(user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 import aiohttp
@@ -126,6 +127,29 @@ async def test_repeated_wrong_passwords_lock_the_account_for_a_while(warm_stack:
         await client.close()
         await stop_gateway(gateway)
         quiet_desk()
+
+
+async def test_the_log_names_a_failed_log_in_only_by_a_staff_username(
+    warm_stack: RasaStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What was typed as a username may be a password in the wrong field: only a real account is named."""
+    quiet_desk()
+    caplog.set_level(logging.INFO, logger="bot.console.views")
+    gateway = await start_gateway(gateway_settings(warm_stack, clock=OPEN, login_max_failures=2))
+    client = ConsoleClient.anonymous(gateway.url("/"))
+    try:
+        assert (await client.log_in("agent.anne", "not-her-password")).status == 401
+        for _ in range(2):
+            assert (await client.log_in("agent.anne\tHer-Passw0rd!", "")).status == 401
+        assert (await client.log_in("agent.anne\tHer-Passw0rd!", "")).status == 429  # locked: still unnamed
+    finally:
+        await client.close()
+        await stop_gateway(gateway)
+        quiet_desk()
+    assert "failed log-in for 'agent.anne' from" in caplog.text
+    assert "Passw0rd" not in caplog.text
+    assert "failed log-in for a username that is no staff account" in caplog.text
+    assert "log-in for a username that is no staff account from 127.0.0.1 refused: locked" in caplog.text
 
 
 async def test_behind_a_trusted_proxy_failures_count_for_the_forwarded_client(warm_stack: RasaStack) -> None:

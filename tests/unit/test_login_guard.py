@@ -44,6 +44,15 @@ def test_the_right_password_logs_in_and_a_wrong_one_is_counted(desk: str) -> Non
     assert (failure.username, failure.address) == ("agent.anne", "10.0.0.1")
 
 
+def test_a_failure_says_whether_the_username_is_a_staff_account(desk: str) -> None:
+    assert attempt("agent.anne", "guess").known_username
+    assert not attempt("Hunter2-Secret!", "").known_username  # a password typed as the username
+    for _ in range(LIMITS.max_failures):
+        attempt("agent.per", "guess")
+    locked = attempt("agent.per", "demo-agent")
+    assert locked.locked_for is not None and locked.known_username
+
+
 def test_too_many_failures_lock_the_username_even_for_the_right_password(desk: str) -> None:
     for _ in range(LIMITS.max_failures):
         assert attempt("Agent.Anne ", "guess").locked_for is None  # the same account, however it is typed
