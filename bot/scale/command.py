@@ -14,6 +14,7 @@ import signal
 import threading
 
 from bot.gateway.local import check_bind
+from bot.scale.config import check_event_broker
 from bot.scale.services import create_database
 from bot.scale.stack import ScaledStack, Size
 from bot.settings import PROJECT_ROOT, get_settings
@@ -40,6 +41,7 @@ def run_scaled(size: Size, redis_url: str | None = None) -> int:
     settings = get_settings()
     settings.check_production()
     check_bind(settings)  # HAProxy serves on BOT_GATEWAY_HOST; the gateways behind it on loopback
+    check_event_broker(settings)
     stack = ScaledStack(
         FOLDER, database_for_scale(), size, redis_url=redis_url, public_port=settings.gateway_port,
         public_host=settings.gateway_host,

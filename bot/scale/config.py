@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.settings import Settings, SettingsError
+
 # A gateway answers /health with 503 when Rasa, the action server or the database is down: it still
 # takes sockets then (it tells customers plainly), so any answer keeps it in rotation, none takes it out.
 GATEWAY_ALIVE = r"^(200|503)$"
@@ -73,6 +75,17 @@ event_broker:
   queues:
     - {event_queue}
 """
+
+
+def check_event_broker(settings: Settings) -> None:
+    """A production scaled stack refuses RabbitMQ's well-known guest login: every conversation event, the
+    customers' words among them, goes through that queue."""
+    parts = urlsplit(settings.event_broker_url)
+    if settings.is_production and (parts.username or "guest") == "guest" and (parts.password or "guest") == "guest":
+        raise SettingsError(
+            "Refusing a production start: BOT_EVENT_BROKER_URL logs in to RabbitMQ as guest/guest; give it a user "
+            "of its own (amqp://user:password@host:5672)"
+        )
 
 
 def event_broker_environment(event_broker_url: str) -> dict[str, str]:

@@ -7,9 +7,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from bot.scale.config import Ports, endpoints_yaml, event_broker_environment, haproxy_cfg
+from bot.scale.config import Ports, check_event_broker, endpoints_yaml, event_broker_environment, haproxy_cfg
+from bot.settings import Settings, SettingsError
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 PORTS = Ports(public=18000, rasa_balancer=18001, actions_balancer=18002, gateways=(18010, 18011),
@@ -46,3 +48,11 @@ def test_event_broker_environment_from_one_url() -> None:
         "BOT_EVENT_BROKER_HOST": "mq.example", "BOT_EVENT_BROKER_PORT": "5673",
         "BOT_EVENT_BROKER_USERNAME": "varde", "BOT_EVENT_BROKER_PASSWORD": "s3cret",
     }  # fmt: skip
+
+
+def test_a_production_scaled_stack_refuses_rabbitmqs_guest_login() -> None:
+    for url in ("amqp://guest:guest@127.0.0.1:5672", "amqp://127.0.0.1:5672"):
+        check_event_broker(Settings(event_broker_url=url))  # development: the local RabbitMQ as it comes
+        with pytest.raises(SettingsError, match="guest/guest"):
+            check_event_broker(Settings(env="production", event_broker_url=url))
+    check_event_broker(Settings(env="production", event_broker_url="amqp://varde:s3cret@mq.example:5672"))
