@@ -195,8 +195,11 @@ class AgentConnection:
         if not isinstance(frame, dict):
             return
         conversation_id = frame.get("conversation_id")
-        # No id has a NUL, and PostgreSQL refuses one in a query (it ended the socket: the fuzzer).
-        if not isinstance(conversation_id, str) or len(conversation_id) > 64 or "\x00" in conversation_id:
+        # Ids are ASCII with no NUL: PostgreSQL refuses a NUL in a query (it ended the socket: the fuzzer), and
+        # half of a surrogate pair can't even be sent to it.
+        if not isinstance(conversation_id, str) or len(conversation_id) > 64 or not conversation_id.isascii():
+            return
+        if "\x00" in conversation_id:  # ASCII, but no id has one
             return
         if frame.get("type") not in ("watch", "typing") or not await self._session_ok():
             return

@@ -7,6 +7,7 @@ interpreted, anywhere.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,13 +73,24 @@ ClientFrame = Hello | CustomerMessage | Typing | Rating
 MAX_RATING_COMMENT_CHARS = 1000
 
 
+# JSON can carry half of a surrogate pair ("\ud83d": an emoji cut in two, by a length limit say), which no
+# database can store (UTF-8 has no code for it): stored, it failed the turn, and the widget sent it again and
+# again. The half becomes U+FFFD, the character that stands for one that could not be read.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def readable(value: str) -> str:
+    """`value` with any half of a surrogate pair replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
 def _optional_str(frame: dict[str, Any], key: str, max_chars: int) -> str | None:
     value = frame.get(key)
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > max_chars:
         raise FrameError("bad_frame", f"{key} must be a string of at most {max_chars} characters")
-    return value
+    return readable(value)
 
 
 def _holds_nul(frame: object) -> bool:
@@ -141,7 +153,7 @@ def parse_frame(raw: str, max_text_chars: int) -> ClientFrame:
             raise FrameError(error.code, error.detail, client_id, error.text_key) from error
         if not text.strip() and payload is None:
             raise FrameError("bad_frame", "empty message", client_id, text_key="empty")
-        return CustomerMessage(client_id=client_id, text=text, payload=payload)
+        return CustomerMessage(client_id=client_id, text=readable(text), payload=payload)
     if kind == "typing":
         return Typing(on=bool(frame.get("on")))
     if kind == "rating":
