@@ -1,5 +1,8 @@
 """Clear frustration in a customer's message: angry wording, shouting, or the same question asked again.
 
+About 340 lines on purpose: most of it is word lists in four languages (angry words, the small words a
+repeat may change), which the rules read; the rules stay beside them, in one place.
+
 Used by the gateway's Rasa channel (bot/rasa_channel.py) on every typed turn, before the dialogue
 runs: a frustrated turn goes to a person (reason "frustration") instead of getting another bot answer.
 Each signal is meant to be clear on its own, so a calm customer is never pushed into the queue:
@@ -11,6 +14,15 @@ Each signal is meant to be clear on its own, so a calm customer is never pushed 
   words, or the same question intent in similar words, and never about a different order number or
   e-mail address (asking about order 10234 and then 10235 is two questions). Inside a form only a
   question counts: an answer given again ("the sleeping bag", "it was too small") is the form's to read.
+  Nor is it the same question when the new message names something the earlier one did not: another
+  item ("jeg vil returnere soveposen", then "jeg vil også returnere sykkelhjelmen"), one more, or any
+  other content word. Only the small words of a question (pronouns, "hvor", "is", "vill"), greetings
+  and words about asking again ("igjen", "I already asked") may differ, and a word may differ in its
+  ending ("pakken", "pakka"); "order", "pakke", "bestilling", "paket" are one word.
+  And the question asked again after the customer gave the bot something to look up with in between
+  (an e-mail address or number the question had not) is a retry, not a repeat: a guest's look-up that
+  found nothing ("please check the order number and e-mail") is tried again by asking again. Once:
+  if that earlier question itself came right after such an answer, it was the retry, and this is a repeat.
 """
 
 from __future__ import annotations
@@ -111,6 +123,7 @@ _ANGRY_WORDS = (
     r"værste\s+(?:service|kundeservice|butik|forretning|firma|bot|chat)",
 )
 _ANGRY = re.compile(r"\b(?:" + "|".join(_ANGRY_WORDS) + r")", re.IGNORECASE)
+_ANGRY_WORD = re.compile(_ANGRY.pattern + r"\w*", re.IGNORECASE)  # to the end of the word
 # "!!!", "?!!", "!?!": three or more, at least two of them "!".
 _BANG_RUN = re.compile(r"[!?]{3,}")
 
@@ -148,6 +161,50 @@ QUESTION_INTENTS = frozenset(
 # tracking number also makes a question a new one.
 _NUMBER = re.compile(r"\d{3,}")
 _WORD = re.compile(r"\w+")
+
+# Words that say nothing about what a question asks for: pronouns, articles, prepositions, auxiliaries,
+# question words, greetings, thanks, fillers, words about asking again or waiting (en, nb, sv, da;
+# casefolded, "where's" as "where" "s"). Any other word, an item or a verb such as "return", is content.
+_SMALL_EN = (
+    "a an the i me my mine myself you your yours we us our ours it its this that these those there here"
+    " is are was were be been being am do does did done doing have has had having will would shall should"
+    " can could may might must to of in on at for from with about as by into onto over under up down out"
+    " off than then so and or but if not no yes yeah yep ok okay what which who whom whose when where why"
+    " how whats wheres hows whens im ive id dont doesnt didnt cant cannot wont isnt arent wasnt s m t d ll"
+    " re ve get got getting want wanted wanna need needed like please pls plz thanks thank thx hi hello hey"
+    " just still yet already again ask asked asking said told tell question answer now any some anything"
+    " something all also too very really actually even only know let help wait waiting waited long forever"
+    " days weeks"
+)
+_SMALL_NB = (
+    "jeg meg min mitt mine mi di du deg din ditt dine han hun den det de dem vi oss vår vårt våre dere"
+    " deres sin sitt sine seg en ei et er var være vært blir ble bli har hadde ha hatt kan kunne vil ville"
+    " skal skulle må måtte får fikk få gjør gjorde gjøre og eller men om at som til fra med på i av for hos"
+    " ut inn opp ned ikke nei ja jo vel da nå så hva hvem hvor hvilken hvilke hvilket hvordan hvorfor når"
+    " hvis her der dette disse denne enn også bare fortsatt ennå enda igjen allerede spurte spør spurt"
+    " spørre spørsmål sa sagt svar svare hei hallo takk tusen vær snill gjerne litt noe noen mer helt"
+    " egentlig faktisk virkelig altså liksom vet lurer vente venter ventet lenge dager uker"
+)
+_SMALL_SV = (
+    "jag mig mitt mina dig ditt dina hon vår våra ni ert era sig ett är vara varit blev kunde måste fick"
+    " gör göra och från över inte nej väl då nu vad vilka hur varför ifall där detta dessa än också"
+    " fortfarande ännu igen redan frågade frågar fråga frågat sade hej hallå tack snälla gärna lite något"
+    " några mycket egentligen faktiskt verkligen undrar vänta väntar väntat länge dagar veckor"
+)
+_SMALL_DA = (
+    "mit os vores jer jeres sit været bliver blive havde have haft gør gøre af ud ind op hvad hvornår end"
+    " stadig stadigvæk endnu spurgte spørger spurgt spørge sagde tak venligst nogen noget mere meget henne"
+    " gerne lidt længe dage uger"
+)
+_SMALL_WORDS = frozenset(" ".join((_SMALL_EN, _SMALL_NB, _SMALL_SV, _SMALL_DA)).split())
+# The order itself, in any of its words: "hvor er bestillingen min" and "hvor er pakken min" ask the same.
+_ORDER_WORD = re.compile(
+    r"(?:order|ordre|bestilling|beställning|pakke|pakka|paket|package|parcel|forsendelse|försändelse|"
+    r"sending|shipment|leveranse|levering|leverans|delivery)\w{0,3}"
+)
+MIN_STEM = 4  # "pakk|en" and "pakk|a": a common start this long, and short endings, are one word
+MAX_ENDING = 3  # "sko" and "skoene"
+SAME_WORD_RATIO = 0.85  # a typo in a longer word ("bestilingen"); "skoene" and "skiene" stay two
 
 
 @dataclass(frozen=True)
@@ -204,20 +261,64 @@ def asked_again(
     words = _words(text)
     if len(words) < MIN_REPEAT_WORDS or (in_form and intent not in QUESTION_INTENTS):
         return False
-    for turn in list(earlier)[-REPEAT_LOOKBACK_TURNS:]:
+    recent = list(earlier)[-REPEAT_LOOKBACK_TURNS:]
+    for index, turn in enumerate(recent):
         if turn.at is not None and now - turn.at > REPEAT_WINDOW:
             continue
-        if _details(text) != _details(turn.text):
-            continue  # another order or address: a new question
-        if SequenceMatcher(None, _normal(text), _normal(turn.text)).ratio() >= SAME_WORDS_RATIO:
-            return True
-        if (
-            intent in QUESTION_INTENTS
-            and intent == turn.intent
-            and _overlap(words, _words(turn.text)) >= (SAME_QUESTION_OVERLAP)
-        ):
+        if not _same_question(text, words, intent, turn):
+            continue
+        if _answered(text, recent[index + 1 :]) and not _answered(text, recent[index - 1 : index]):
+            continue  # a retry after a look-up with what the customer gave in between, the first one
+        return True
+    return False
+
+
+def _same_question(text: str, words: list[str], intent: str | None, turn: EarlierTurn) -> bool:
+    if _details(text) != _details(turn.text):
+        return False  # another order or address: a new question
+    if _something_new(_content(text), _content(turn.text)):
+        return False  # another item, or more: a new question in the same words
+    earlier_words = _words(turn.text)
+    if SequenceMatcher(None, _normal(text), _normal(turn.text)).ratio() >= SAME_WORDS_RATIO:
+        return True
+    return (
+        intent in QUESTION_INTENTS and intent == turn.intent and _overlap(words, earlier_words) >= SAME_QUESTION_OVERLAP
+    )
+
+
+def _answered(text: str, between: Sequence[EarlierTurn]) -> bool:
+    """Whether the customer gave, in one of `between`, a number or e-mail address that `text` has not:
+    an answer to the bot's question for a look-up (order number, e-mail)."""
+    numbers, emails = _details(text)
+    for turn in between:
+        their_numbers, their_emails = _details(turn.text)
+        if their_numbers - numbers or their_emails - emails:
             return True
     return False
+
+
+def _content(text: str) -> list[str]:
+    """What a message asks about: its words without the small ones nor angry ones ("where is my order,
+    this is useless" asks what "where is my order" did)."""
+    return [w for w in _words(_ANGRY_WORD.sub(" ", text)) if w not in _SMALL_WORDS]
+
+
+def _something_new(content: Sequence[str], earlier_content: Sequence[str]) -> bool:
+    return any(not any(_same_word(word, seen) for seen in earlier_content) for word in content)
+
+
+def _same_word(a: str, b: str) -> bool:
+    """The same word, perhaps with another ending or a typo ("pakken", "pakka"; "bestilingen"), or two
+    words for the order ("bestillingen", "pakken")."""
+    if a == b or (_ORDER_WORD.fullmatch(a) and _ORDER_WORD.fullmatch(b)):
+        return True
+    short, long = sorted((a, b), key=len)
+    if len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= MAX_ENDING:
+        return True
+    stem = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    if stem >= MIN_STEM and len(a) - stem <= MAX_ENDING and len(b) - stem <= MAX_ENDING:
+        return True
+    return SequenceMatcher(None, a, b).ratio() >= SAME_WORD_RATIO
 
 
 def _normal(text: str) -> str:

@@ -192,3 +192,86 @@ def test_several_signals_together() -> None:
         SHOUTING,
         REPEAT,
     )
+
+
+def earlier_turns(texts: list[str], intent: str) -> list[EarlierTurn]:
+    """The first message with the question's intent, the rest the customer's short answers to the bot."""
+    answers = {"ja": "affirm", "yes": "affirm"}
+    return [turn(text, intent if i == 0 else answers.get(text, "inform")) for i, text in enumerate(texts)]
+
+
+@pytest.mark.parametrize(
+    ("before", "now_text", "intent"),
+    [
+        # nb: Kari returns a second item, after her "ja" to the first (3 of 6 words in common)
+        (["jeg vil returnere soveposen", "ja"], "jeg vil også returnere sykkelhjelmen", "start_return"),
+        (["jeg vil returnere jakken"], "jeg vil returnere hatten", "start_return"),  # nearly the same letters
+        (["kan jeg returnere skoene?"], "kan jeg returnere skoene og jakken?", "start_return"),  # one item more
+        (["hvor lenge kan jeg returnere?"], "hvor lenge kan jeg returnere salgsvarer?", "faq_returns"),  # new detail
+        # sv
+        (["jag vill returnera sovsäcken", "ja"], "jag vill också returnera cykelhjälmen", "start_return"),
+        (["jag vill returnera tältet"], "jag vill returnera täcket", "start_return"),
+        # da
+        (["jeg vil returnere soveposen", "ja"], "jeg vil også returnere cykelhjelmen", "start_return"),
+        (["kan jeg bytte til en anden farve?"], "kan jeg bytte til en anden størrelse?", "faq_returns"),
+        # en
+        (["I want to return the sleeping bag", "yes"], "I also want to return the bike helmet", "start_return"),
+        (["I want to return the boots"], "I want to return the coat", "start_return"),
+    ],
+)
+def test_asking_about_another_thing_in_the_same_words_is_no_repeat(
+    before: list[str], now_text: str, intent: str
+) -> None:
+    assert assess(now_text, intent, earlier_turns(before, intent), NOW).signals == ()
+
+
+@pytest.mark.parametrize(
+    ("before", "now_text", "intent"),
+    [
+        # nb
+        ("hvor er pakken min", "hvor er pakken min??", "order_status"),
+        ("hvor er bestillingen min?", "jeg spurte hvor bestillingen min er", "order_status"),
+        ("hvor er bestillingen min?", "hvor er pakken min?", "order_status"),  # the order in other words
+        ("hvor mange poeng har jeg?", "hei, hvor mange poeng har jeg nå?", "check_points"),
+        # sv
+        ("var är mitt paket?", "hallå, var är mitt paket?", "order_status"),
+        ("när kommer min beställning?", "jag frågade när min beställning kommer", "order_status"),
+        # da
+        ("hvor er min pakke?", "hvor er min pakke henne??", "order_status"),
+        ("hvornår kommer min bestilling?", "jeg spurgte hvornår min bestilling kommer", "order_status"),
+        # en
+        ("where is my order", "where's my order", "order_status"),
+        ("where is my order?", "I already asked, where is my order?", "order_status"),
+        ("where is my parcel?", "where is my package???", "order_status"),
+    ],
+)
+def test_the_same_question_again_is_a_repeat_in_every_language(before: str, now_text: str, intent: str) -> None:
+    assert assess(now_text, intent, [turn(before, intent)], NOW).signals == (REPEAT,)
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        ["hvor er ordre 10234", "kari@feil.no"],  # nb: the order number in the question, a wrong e-mail
+        ["hvor er pakken min", "10234", "kari@feil.no"],  # the order number asked for too
+        ["var är order 10234?", "karin@fel.se"],  # sv
+        ["hvor er ordre 10234?", "karen@forkert.dk"],  # da
+        ["where is order 10234?", "kate@wrong.example"],  # en
+    ],
+)
+def test_the_question_again_after_a_failed_lookup_is_a_retry_not_a_repeat(before: list[str]) -> None:
+    """A guest's look-up failed (the bot: "no order with that number and e-mail, please check both"):
+    asking again is how the customer tries once more, with another e-mail."""
+    assert assess(before[0], "order_status", earlier_turns(before, "order_status"), NOW).signals == ()
+
+
+def test_asking_again_after_a_second_failed_lookup_is_a_repeat() -> None:
+    question = "hvor er ordre 10234"
+    earlier = [turn("kari@feil.no", "inform"), turn(question, "order_status"), turn("kari@feil.com", "inform")]
+    assert assess(question, "order_status", earlier, NOW).signals == (REPEAT,)
+
+
+def test_the_question_again_without_anything_given_in_between_is_a_repeat() -> None:
+    question = "hvor er ordre 10234"
+    earlier = [turn(question, "order_status"), turn("ok", "affirm")]
+    assert assess(question, "order_status", earlier, NOW).signals == (REPEAT,)
