@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -12,6 +13,16 @@ from bot.i18n import tier_name
 from bot.services.orders import order_facts
 from bot.store.db import session_scope
 from bot.store.queries import customer_orders, get_customer
+
+# A customer who joined Tindra Klubben fewer days ago than this, with one order, is thanked for a first order.
+NEW_MEMBER_DAYS = 30
+
+
+def first_order_greeting(member_since: date, order_count: int, today: date) -> bool:
+    """Whether to thank the customer for their first order: exactly one order, from a member who joined
+    within NEW_MEMBER_DAYS. The order count alone says nothing: the shop keeps only recent orders, and Emma,
+    a Silver member for 700 days, has one."""
+    return order_count == 1 and (today - member_since).days < NEW_MEMBER_DAYS
 
 
 class ActionGreet(SupportAction):
@@ -28,7 +39,7 @@ class ActionGreet(SupportAction):
                 return []
             tier = tier_name(customer.loyalty.tier if customer.loyalty else None, language)
             orders = customer_orders(session, customer.id)  # read once: for "first time" and what is shipped
-            first_time = len(orders) <= 1
+            first_time = first_order_greeting(customer.member_since, len(orders), date.today())
             greeting = "utter_greet_first_time" if first_time else "utter_greet_customer"
             dispatcher.utter_message(response=greeting, first_name=customer.first_name, tier=tier)
             shipped = [order for order in orders if order.status == "shipped"]

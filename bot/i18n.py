@@ -33,6 +33,9 @@ _TIERS = {
     "da": {"bronse": "Bronze", "solv": "Sølv", "gull": "Guld"},
     "en": {"bronse": "Bronze", "solv": "Silver", "gull": "Gold"},
 }
+# "Members" as the last part of a compound with a tier name: Norwegian hyphenates it after the tier (the
+# responses' "{tier}-medlem"), Swedish and Danish write it together ("Guldmedlemmar"), English in two words.
+_MEMBERS = {"nb": "-medlemmer", "sv": "medlemmar", "da": "medlemmer", "en": " members"}
 # Shop data is written in English in shop.yml; known phrases get a rendering per language.
 _PHRASES: dict[str, dict[str, str]] = {
     "nb": {
@@ -44,7 +47,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "Klarna invoice (14 days)": "Klarna faktura (14 dager)",
         "gift card": "gavekort",
         "closed": "stengt",
-        "unused, with tags and original packaging": "ubrukt, med merkelapper på og i originalemballasjen",
+        "unused, with tags and original packaging": "ubrukte, med merkelapper på og i originalemballasjen",
         "1 point per 10 NOK spent": "1 poeng per 10 kr du handler for",
         "100 points = 10 NOK discount at checkout": "100 poeng = 10 kr i rabatt i kassen",
         "member prices": "medlemspriser",
@@ -63,7 +66,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "Klarna invoice (14 days)": "Klarna faktura (14 dagar)",
         "gift card": "presentkort",
         "closed": "stängt",
-        "unused, with tags and original packaging": "oanvänd, med etiketterna kvar och i originalförpackningen",
+        "unused, with tags and original packaging": "oanvända, med etiketterna kvar och i originalförpackningen",
         "1 point per 10 NOK spent": "1 poäng per 10 norska kronor du handlar för",
         "100 points = 10 NOK discount at checkout": "100 poäng = 10 norska kronor i rabatt i kassan",
         "member prices": "medlemspriser",
@@ -82,7 +85,7 @@ _PHRASES: dict[str, dict[str, str]] = {
         "Klarna invoice (14 days)": "Klarna faktura (14 dage)",
         "gift card": "gavekort",
         "closed": "lukket",
-        "unused, with tags and original packaging": "ubrugt, med mærkerne på og i den originale emballage",
+        "unused, with tags and original packaging": "ubrugte, med mærkerne på og i den originale emballage",
         "1 point per 10 NOK spent": "1 point for hver 10 norske kroner, du handler for",
         "100 points = 10 NOK discount at checkout": "100 point = 10 norske kroner i rabat ved kassen",
         "member prices": "medlemspriser",
@@ -151,6 +154,19 @@ def format_nok(amount: float, language: str | None = None) -> str:
 
 def tier_name(tier: str | None, language: str | None) -> str:
     return _TIERS[lang(language)].get(tier or "", tier or "")
+
+
+def tier_members(tiers: list[str], language: str | None) -> str:
+    """Members of these tiers as one compound: 'Sølv- og Gull-medlemmer', 'Silver- och Guldmedlemmar',
+    'Sølv- og Guldmedlemmer', 'Silver and Gold members'. In nb, sv and da every tier but the last takes the
+    hyphen that stands for the part they share ("Sølv-" for "Sølvmedlemmer")."""
+    language = lang(language)
+    if not tiers:
+        return ""
+    names = [tier_name(tier, language) for tier in tiers]
+    if language != "en":
+        names = [f"{name}-" for name in names[:-1]] + names[-1:]
+    return join_list(names, language) + _MEMBERS[language]
 
 
 def join_list(parts: list[str], language: str | None) -> str:

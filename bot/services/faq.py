@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import format_nok, format_points, join_list, lang, shop_phrase, tier_name
+from bot.i18n import format_nok, format_points, join_list, lang, shop_phrase, tier_members, tier_name
 from bot.shop import TIERS, complaint_rules, country_of_language, policies, shop_info
 
 FAQ_INTENTS = (
@@ -56,6 +56,7 @@ def faq_values(language: str | None) -> dict[str, Any]:
         "return_days": returns["window_days"],
         "return_days_gull": returns["window_days_by_tier"]["gull"],
         "free_return_tiers": join_list([tier_name(t, language) for t in returns["free_return_tiers"]], language),
+        "free_return_members": tier_members(returns["free_return_tiers"], language),
         "label_price": format_nok(returns["return_label_price_nok"], language),
         "refund_days": returns["refund_business_days"],
         "return_condition": shop_phrase(returns["condition"], language),

@@ -81,3 +81,17 @@ async def test_swedish_and_danish_prices_say_they_are_norwegian_crowns() -> None
     )
     assert "Guld (5.000+)" in da[0]["loyalty_tiers"] and "gratis ekspresfragt" in da[0]["loyalty_tiers"]
     assert da[0]["loyalty_redeem"] == "100 point = 10 norske kroner i rabat ved kassen"
+
+
+@pytest.mark.parametrize(
+    ("language", "members"),
+    [
+        ("nb", "Sølv- og Gull-medlemmer"),
+        ("sv", "Silver- och Guldmedlemmar"),
+        ("da", "Sølv- og Guldmedlemmer"),
+        ("en", "Silver and Gold members"),
+    ],
+)
+async def test_the_members_with_free_returns_are_one_compound(language: str, members: str) -> None:
+    messages, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_returns", slots={"language": language}))
+    assert messages[0]["free_return_members"] == members

@@ -5,16 +5,20 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+import yaml
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.handoff import ActionHandoff
-from actions.tickets import ActionSubmitTicket, ValidateTicketForm, find_email
+from actions.tickets import LEAVE_WORDS, ActionSubmitTicket, ValidateTicketForm, find_email
 from bot.services.assignment import enqueue
+from bot.settings import PROJECT_ROOT
 from bot.store.conversations import Conversation
 from bot.store.db import session_scope
 from bot.store.desk import Ticket
@@ -23,6 +27,7 @@ from bot.store.staff import StaffUser
 from tests.actions.conftest import responses, run_action
 from tests.support import make_tracker
 
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 OPEN = "2030-01-08T11:00:00+01:00"  # a Tuesday: 08:00-20:00
 CLOSED = "2030-01-06T11:00:00+01:00"  # a Sunday: closed; opens Monday 08:00
 
@@ -134,19 +139,216 @@ def test_the_email_is_found_in_what_the_customer_wrote(typed: str, found: str | 
     assert find_email(typed) == found
 
 
+# --- the e-mail question: what is an answer to it, and what is something else ------------------------------
+
+
+def user_said(text: str, intent: str, confidence: float = 1.0) -> dict[str, Any]:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": confidence}}}
+
+
+def bot_said(response: str) -> dict[str, Any]:
+    """A bot message as Rasa records it: the response's name in its metadata."""
+    return {"event": "bot", "text": "…", "metadata": {"utter_action": response}}
+
+
+def slot(name: str, value: Any) -> dict[str, Any]:
+    return {"event": "slot", "name": name, "value": value}
+
+
+# A guest asks for a person, no one can join: action_handoff says so, empties the form's slots and starts it.
+HANDOFF = [
+    {"event": "action", "name": "action_listen"},
+    user_said("talk to a human pls", "request_human"),
+    {"event": "action", "name": "action_handoff"},
+    bot_said("utter_handoff_nobody_available"),
+    slot("ticket_email", None),
+    slot("ticket_message", None),
+]
+# ...and the form has asked for the address.
+ASKED = [
+    *HANDOFF,
+    {"event": "action", "name": "ticket_form"},
+    {"event": "active_loop", "name": "ticket_form"},
+    slot("requested_slot", "ticket_email"),
+    bot_said("utter_ask_ticket_email"),
+    {"event": "action", "name": "action_listen"},
+]
+
+
+def ticket_form_turn(
+    before: list[dict[str, Any]],
+    email: Any,
+    requested: str | None = "ticket_email",
+    said: dict[str, Any] | None = None,
+    language: str = "nb",
+) -> Tracker:
+    """The tracker Rasa sends validate_ticket_form: the conversation (the customer's latest message, if any,
+    last in `before` or `said`), the requested slot, the form, then the candidate for the address."""
+    events = [*before, *([said] if said else []), slot("requested_slot", requested)]
+    events += [{"event": "action", "name": "ticket_form"}, slot("ticket_email", email)]
+    latest = next(e for e in reversed(events) if e["event"] == "user")
+    return Tracker(
+        sender_id="ticket",
+        slots={"language": language, "requested_slot": requested, "ticket_email": email},
+        latest_message={**latest["parse_data"], "text": latest["text"], "entities": [], "metadata": {}},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "ticket_form"},
+        latest_action_name="ticket_form",
+    )
+
+
+async def validate_email(tracker: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(messages validate_ticket_form sent, the slots it set)."""
+    dispatcher = CollectingDispatcher()
+    events = await ValidateTicketForm().run(dispatcher, tracker, DOMAIN)
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
 async def test_the_ticket_form_checks_the_address_and_keeps_the_message_as_written() -> None:
     form = ValidateTicketForm()
     dispatcher = CollectingDispatcher()
     empty = make_tracker()
-    assert form.validate_ticket_email("nope", dispatcher, empty, {}) == {"ticket_email": None}
+    asked = make_tracker("nope", intent="inform", events=[*ASKED, user_said("nope", "inform")])
+    assert form.validate_ticket_email("nope", dispatcher, asked, {}) == {"ticket_email": None}
     assert responses(dispatcher.messages) == ["utter_ticket_email_invalid"]
-    assert form.validate_ticket_email("send it to kari@example.no", dispatcher, empty, {}) == {
+    assert form.validate_ticket_email("send it to kari@example.no", dispatcher, asked, {}) == {
         "ticket_email": "kari@example.no"
     }
     message = "  Skoene gikk i stykker <b>etter</b> to turer.  "
     assert form.validate_ticket_message(message, dispatcher, empty, {}) == {
         "ticket_message": "Skoene gikk i stykker <b>etter</b> to turer."
     }
+
+
+async def test_the_message_that_asked_for_a_person_is_no_answer_to_the_email_question() -> None:
+    """The form starts right after the handoff: Rasa validates action_handoff's empty address, and (with a
+    requested slot left over from before) the message that asked for a person. Neither is an answer."""
+    said, slots = await validate_email(ticket_form_turn(HANDOFF, None, requested=None))
+    assert said == [] and slots["ticket_email"] is None
+    said, slots = await validate_email(ticket_form_turn(HANDOFF, "talk to a human pls"))
+    assert said == [] and slots["ticket_email"] is None
+    # Once asked, a message without an address is told so.
+    said, slots = await validate_email(ticket_form_turn(ASKED, "nope", said=user_said("nope", "inform", 0.4)))
+    assert responses(said) == ["utter_ticket_email_invalid"] and slots["ticket_email"] is None
+
+
+async def test_a_signed_in_customers_address_is_taken_when_the_form_starts() -> None:
+    before = [*HANDOFF[:-2], slot("ticket_email", "kari.nordmann@example.no"), slot("ticket_message", None)]
+    said, slots = await validate_email(ticket_form_turn(before, "kari.nordmann@example.no", requested=None))
+    assert said == [] and slots["ticket_email"] == "kari.nordmann@example.no"
+
+
+async def test_a_question_at_the_email_question_is_answered_not_called_a_bad_address() -> None:
+    question = user_said("hva koster frakten", "faq_shipping", 0.93)
+    said, slots = await validate_email(ticket_form_turn(ASKED, "hva koster frakten", said=question))
+    assert responses(said) == ["utter_faq_shipping"] and said[0]["standard_price"] == "79 kr"
+    assert slots["ticket_email"] is None  # Rasa's form asks for the address again, which says how to say no
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence"),
+    [
+        ("hvor er pakken min", "order_status", 0.91),  # sure it is another topic
+        ("kan dere ringe meg i stedet?", "inform", 0.45),  # a question mark
+        ("ha det", "goodbye", 0.95),
+    ],
+)
+async def test_something_else_at_the_email_question_is_told_how_to_leave_the_form(
+    text: str, intent: str, confidence: float
+) -> None:
+    said, slots = await validate_email(ticket_form_turn(ASKED, text, said=user_said(text, intent, confidence)))
+    assert responses(said) == ["utter_ticket_form_how_to_leave"] and slots["ticket_email"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence"),
+    [
+        ("kari.nordmann at example dot no", "inform", 0.8),
+        ("kari@example", "faq_contact", 0.9),  # an "@": an address with a typo, whatever NLU reads
+        ("min er kari punktum nordmann", "nlu_fallback", 0.3),
+        ("ja", "affirm", 0.97),  # no topic of its own: the question is still what to answer
+    ],
+)
+async def test_a_try_at_an_address_is_still_told_what_an_address_looks_like(
+    text: str, intent: str, confidence: float
+) -> None:
+    said, _ = await validate_email(ticket_form_turn(ASKED, text, said=user_said(text, intent, confidence)))
+    assert responses(said) == ["utter_ticket_email_invalid"]
+
+
+@pytest.mark.parametrize("text", ["avbryt", "Afbryd.", "cancel"])
+async def test_the_word_the_customer_is_told_to_write_leaves_the_form_whatever_nlu_reads(text: str) -> None:
+    """ "avbryt" is NLU's deny, which never fills the address and stops the form (data/rules/handoff.yml); read
+    as something else ("cancel" as faq_cancellation) it ends the form all the same: no address, no message,
+    and action_submit_ticket says no message is left."""
+    said, slots = await validate_email(
+        ticket_form_turn(ASKED, text, said=user_said(text, "faq_cancellation", 0.9), language="en")
+    )
+    assert said == [] and slots["ticket_email"] is None and slots["requested_slot"] is None
+
+
+def test_the_word_each_language_is_told_to_write_leaves_the_form() -> None:
+    for variation in DOMAIN["responses"]["utter_ticket_form_how_to_leave"]:
+        told = re.findall(r'[«”»"](\w+)[»”«"]', variation["text"])
+        assert told and all(word in LEAVE_WORDS for word in told), variation["text"]
+
+
+async def test_rasas_own_form_asks_for_the_address_without_a_complaint_and_answers_a_question_in_it() -> None:
+    """Rasa's FormAction itself, with this project's validate_ticket_form run in-process (no model): the
+    form's first turn after the handoff, a question at the e-mail question, then the address."""
+    from rasa.core.actions.forms import FormAction
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_action(ValidateTicketForm())
+
+    class InProcess:  # an action endpoint: validate_ticket_form runs here, action_session_context fills nothing
+        url = "in-process"
+        kwargs: ClassVar[dict[str, Any]] = {}
+
+        async def request(self, json: dict[str, Any], **_: Any) -> dict[str, Any]:
+            if json["next_action"] != "validate_ticket_form":
+                return {"events": [], "responses": []}
+            return await executor.run(json) or {}
+
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    tracker = DialogueStateTracker("ticket-form", domain.slots)
+
+    async def form_turn(*before: Any) -> list[str]:
+        for event in before:
+            tracker.update(event, domain)
+        events = await FormAction("ticket_form", InProcess()).run(CollectingOutputChannel(), nlg, tracker, domain)
+        tracker.update_with_events(events, domain)
+        tracker.update(ActionExecuted("action_listen"), domain)
+        return [e.metadata.get("utter_action") for e in events if isinstance(e, BotUttered)]
+
+    def user(text: str, intent: str, confidence: float) -> UserUttered:
+        return UserUttered(text, {"name": intent, "confidence": confidence}, metadata={})
+
+    tracker.update(SlotSet("language", "en"), domain)
+    tracker.update(ActionExecuted("action_listen"), domain)
+    handoff = [user("talk to a human pls", "request_human", 0.98), ActionExecuted("action_handoff")]
+    handoff += [BotUttered("No one can join.", metadata={"utter_action": "utter_handoff_nobody_available"})]
+    assert await form_turn(*handoff, SlotSet("ticket_email", None), SlotSet("ticket_message", None)) == [
+        "utter_ask_ticket_email"
+    ]
+    # Rasa's slot mapping (from_text) has filled the address with whatever was typed.
+    question = user("what does shipping cost", "faq_shipping", 0.93)
+    assert await form_turn(question, SlotSet("ticket_email", "what does shipping cost")) == [
+        "utter_faq_shipping",
+        "utter_ask_ticket_email",
+    ]
+    address = user("kari@example.no", "inform", 0.9)
+    assert await form_turn(address, SlotSet("ticket_email", "kari@example.no")) == ["utter_ask_ticket_message"]
+    assert tracker.get_slot("ticket_email") == "kari@example.no"
 
 
 async def test_the_message_is_stored_as_a_ticket_and_the_customer_told_when_to_expect_an_answer() -> None:

@@ -2,12 +2,13 @@
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from actions.handoff import ActionFallback, ActionHandoff
 from actions.loyalty import ActionPoints
-from actions.profile import ActionGreet
+from actions.profile import NEW_MEMBER_DAYS, ActionGreet, first_order_greeting
 from bot.i18n import format_date
 from bot.store.db import session_scope
 from bot.store.models import HandoffRequest
@@ -51,6 +52,45 @@ async def test_greeting_is_personal() -> None:
     assert responses(mads)[0] == "utter_greet_first_time" and mads[0]["first_name"] == "Mads"
     guest, _ = await run_action(ActionGreet(), make_tracker("hi"))
     assert responses(guest) == ["utter_greet"]
+
+
+async def test_emma_a_member_for_700_days_is_no_first_time_customer() -> None:
+    """Emma (Silver, 2 100 points, a member for 700 days) has one order in the demo data: that makes her no
+    newcomer, so no "Tack för din första beställning"."""
+    emma, _ = await run_action(ActionGreet(), make_tracker("hej", slots={"customer_id": "C-1003", "language": "sv"}))
+    assert responses(emma)[0] == "utter_greet_customer"
+    assert (emma[0]["first_name"], emma[0]["tier"]) == ("Emma", "Silver")
+
+
+@pytest.mark.parametrize(
+    ("customer", "greeting"),
+    [
+        ("C-1001", "utter_greet_customer"),  # Kari: 1 350 days, four orders
+        ("C-1002", "utter_greet_customer"),  # Ola: 400 days, three orders
+        ("C-1003", "utter_greet_customer"),  # Emma: 700 days, one order
+        ("C-1004", "utter_greet_first_time"),  # Mads: joined today with his first order
+        ("C-1005", "utter_greet_customer"),  # John: 900 days, two orders
+    ],
+)
+async def test_every_demo_customer_is_greeted_as_what_they_are(customer: str, greeting: str) -> None:
+    messages, _ = await run_action(ActionGreet(), make_tracker("hei", slots={"customer_id": customer}))
+    assert responses(messages)[0] == greeting
+
+
+@pytest.mark.parametrize(
+    ("member_for_days", "orders", "first_order"),
+    [
+        (0, 1, True),
+        (NEW_MEMBER_DAYS - 1, 1, True),
+        (NEW_MEMBER_DAYS, 1, False),
+        (700, 1, False),  # a long-time member with one recent order in the data
+        (3, 2, False),
+        (3, 0, False),  # no order yet: nothing to thank for
+    ],
+)
+def test_a_first_order_is_a_new_members_only_order(member_for_days: int, orders: int, first_order: bool) -> None:
+    today = date(2026, 12, 3)
+    assert first_order_greeting(today - timedelta(days=member_for_days), orders, today) is first_order
 
 
 def handoffs() -> list[HandoffRequest]:

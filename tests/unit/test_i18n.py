@@ -12,6 +12,8 @@ from bot.i18n import (
     format_time,
     join_list,
     lang,
+    shop_phrase,
+    tier_members,
     tier_name,
 )
 
@@ -62,3 +64,35 @@ def test_times() -> None:
         "08.00",
         "08:00",
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "condition"),
+    [
+        ("nb", "ubrukte, med merkelapper på og i originalemballasjen"),
+        ("sv", "oanvända, med etiketterna kvar och i originalförpackningen"),
+        ("da", "ubrugte, med mærkerne på og i den originale emballage"),
+        ("en", "unused, with tags and original packaging"),
+    ],
+)
+def test_the_return_condition_agrees_with_the_items_in_the_plural(language: str, condition: str) -> None:
+    """ "Varene må være …", "Varorna ska vara …", "Varerne skal være …": the items, so the plural."""
+    assert shop_phrase("unused, with tags and original packaging", language) == condition
+
+
+@pytest.mark.parametrize(
+    ("language", "silver_and_gold", "gold", "all_three"),
+    [
+        ("nb", "Sølv- og Gull-medlemmer", "Gull-medlemmer", "Bronse-, Sølv- og Gull-medlemmer"),
+        ("sv", "Silver- och Guldmedlemmar", "Guldmedlemmar", "Brons-, Silver- och Guldmedlemmar"),
+        ("da", "Sølv- og Guldmedlemmer", "Guldmedlemmer", "Bronze-, Sølv- og Guldmedlemmer"),
+        ("en", "Silver and Gold members", "Gold members", "Bronze, Silver and Gold members"),
+    ],
+)
+def test_members_of_tiers_are_one_compound_with_the_hyphen_for_the_shared_part(
+    language: str, silver_and_gold: str, gold: str, all_three: str
+) -> None:
+    assert tier_members(["solv", "gull"], language) == silver_and_gold
+    assert tier_members(["gull"], language) == gold
+    assert tier_members(["bronse", "solv", "gull"], language) == all_three
+    assert tier_members([], language) == ""
