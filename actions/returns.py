@@ -1,13 +1,14 @@
 """Returns as a form: which order, proof of ownership, which item, confirmation; then the policy decides.
 
-One module of about 420 lines on purpose: the form's validation, its questions and its submission read
+One module of about 500 lines on purpose: the form's validation, its questions and its submission read
 together, as Rasa runs them; the return policy itself is bot/services/returns.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -37,6 +38,7 @@ from bot.services.answers import ONE, Remark, read_remark, says_yes_or_no
 from bot.services.faq import faq_values
 from bot.services.orders import describe_items, find_owned_order
 from bot.services.returns import ReturnCheck, check_return, register_return
+from bot.shop import policies
 from bot.store.db import session_scope
 from bot.store.models import Order
 from bot.store.queries import customer_orders, product_names
@@ -46,6 +48,18 @@ ALL_ITEMS = "all"
 ALL_ITEMS_TITLES = {"nb": "Alle varene", "en": "All of them", "sv": "Alla varorna", "da": "Alle varerne"}
 # Below this NLU confidence a yes or no registers (or drops) a return only if its words say so.
 SURE_CONFIRMATION = 0.5
+# "nei, ikke de, ullundertøyet", "nej inte de, underställen", "no, not those, the wool underwear": the item
+# chosen taken back for the one named after it. bot/services/answers.py leaves any "not" to NLU ("not the
+# socks"); without these words the rest reads as the item meant.
+_NOT_THOSE = re.compile(
+    r"\b(?:ikke|ikkje|inte|not)\s+(?:de|dem|den|det|disse|denne|dette|dessa|denna|detta|those|them|that|these"
+    r"|this|it)(?:\s+(?:der|där|there))?\b(?:\s*,?\s*(?:men|utan|but)\b)?",
+    re.IGNORECASE,
+)
+# Words that make a return request more than a request for the item it names ("...men ikke sokkene"; "t" of
+# "don't").
+_NOT_ONLY = frozenset({"ikke", "ikkje", "inte", "ej", "not", "t", "aldri", "aldrig", "never"})
+_NOT_ONLY |= {"men", "but", "utan", "uten", "uden", "without", "unless"}
 
 T = TypeVar("T")
 
@@ -76,35 +90,72 @@ def _check(session: Session, order: Order) -> ReturnCheck:
     return _remembered(("return check", order.id), lambda: check_return(session, order))
 
 
+def read_return_remark(text: str, product_names: Sequence[str]) -> Remark:
+    """read_remark against these products and the categories the policy never takes back, which customers
+    name their items by ("luene fra outlet"); a correction ("nei, ikke de, ullundertøyet") reads as the item
+    it names."""
+    names = [*product_names, *(str(category) for category in policies()["returns"]["not_returnable"])]
+    corrected = _NOT_THOSE.sub(" , ", text)
+    if corrected != text:
+        remark = read_remark(corrected, names)
+        if remark.items:
+            return remark
+    return read_remark(text, names)
+
+
 @dataclass(frozen=True)
 class ReturnOptions:
     """What a remark inside the return form can be about: the form's order once it is known to be the
-    customer's, and every order they can return from (a guest: that one)."""
+    customer's, every order they can return from, and those the policy won't take back (a guest: that one)."""
 
     current: str | None
     orders: dict[str, dict[str, str]]  # order id -> {product name: SKU} of its returnable items
     given: str | None = None  # the order number given, before a guest's e-mail shows it is theirs
+    # order id -> {product name: SKU} of its items, for orders that can't be returned: action_submit_return
+    # says why (not delivered yet, the window passed, outlet only, returned already, cancelled)
+    closed: dict[str, dict[str, str]] = field(default_factory=dict)
+    owned: dict[str, str] = field(default_factory=dict)  # product name -> category, of all these orders' items
 
     def items_of(self, order_id: str | None) -> dict[str, str]:
         return self.orders.get(order_id or "", {})
+
+    def theirs(self, text: str, remark: Remark) -> Remark:
+        """The remark read against the customer's own products when it names some: "skoa" is the one pair
+        of shoes Kari bought, not the trail shoes too, and "outlet" is Ola's outlet hats. Not when only the
+        whole range makes it a bare answer ("sokkene og teltet": not all of it is theirs)."""
+        if not self.owned:
+            return remark
+        own = read_return_remark(text, list(self.owned))
+        if not own.items or (remark.bare and not own.bare):
+            return remark
+        by_category: dict[str, list[str]] = {}
+        for name, category in self.owned.items():
+            by_category.setdefault(category, []).append(name)
+        named = [name for item in own.items for name in by_category.get(item, [item])]
+        return replace(own, items=tuple(dict.fromkeys(named)))
 
 
 def return_options(session: Session, tracker: Tracker) -> ReturnOptions:
     order = _owned_order(session, tracker)
     customer_id = customer_of(tracker)
     candidates = list(customer_orders(session, customer_id)) if customer_id else [order] if order else []
-    orders = {}
+    orders: dict[str, dict[str, str]] = {}
+    closed: dict[str, dict[str, str]] = {}
+    owned: dict[str, str] = {}
     for candidate in candidates:
         check = _check(session, candidate)
         if check.eligible:
             orders[candidate.id] = {item.product.name: item.sku for item in check.returnable}
+        else:
+            closed[candidate.id] = {item.product.name: item.sku for item in candidate.items}
+        owned |= {item.product.name: item.product.category for item in candidate.items}
     current = order.id if order is not None and order.id in orders else None
-    return ReturnOptions(current, orders, normalise_order_id(tracker.get_slot("order_id")))
+    return ReturnOptions(current, orders, normalise_order_id(tracker.get_slot("order_id")), closed, owned)
 
 
 def remark_changes(remark: Remark, options: ReturnOptions, chosen: str | None) -> dict[str, Any] | None:
-    """The answers a bare remark gives: {} when it gives none that is new (said again, a reason, an item
-    not to be found), None when it is about nothing in this return."""
+    """The answers a bare remark (or a return request naming one item) gives: {} when it gives none that is
+    new (said again, a reason, an item not to be found), None when it is about nothing in this return."""
     if remark.other is not None:
         return _the_other(remark.other, options, chosen)
     if remark.items or remark.everything:
@@ -126,13 +177,34 @@ def _the_other(kind: str, options: ReturnOptions, chosen: str | None) -> dict[st
 
 
 def _order_with_items(remark: Remark, options: ReturnOptions) -> dict[str, Any]:
-    """The form's order if it holds what was named, else the one other order that does."""
+    """The form's order if it holds what was named, else the one other order that does; else an order of
+    theirs that holds it but can't be returned: with nothing left to ask, action_submit_return says why,
+    as when its number is given."""
     others = [order_id for order_id in options.orders if order_id != options.current]
     for order_id in [options.current, *others] if options.current else others:
         choice = _choice(remark, options.items_of(order_id))
         if choice is not None:
             return {"order_id": order_id, "return_sku": choice or None}
+    for order_id, items in options.closed.items():
+        if _choice(remark, items) is not None:
+            return {"order_id": order_id, "return_sku": None}
     return {}
+
+
+def _asks_for_a_return(tracker: Tracker) -> bool:
+    return (tracker.latest_message.get("intent") or {}).get("name") == "start_return"
+
+
+def _returns_one_item(remark: Remark, tracker: Tracker) -> bool:
+    """A return request naming one item among words the form does not read ("kan jeg retunere skoa", "vil
+    returnere luene fra outlet"): NLU read a return, so that item is the one to return. Not with a no, a
+    not, a but or "the other", which may turn it around ("...men ikke sokkene")."""
+    return (
+        _asks_for_a_return(tracker)
+        and len(remark.items) == 1
+        and not (remark.no or remark.everything or remark.other)
+        and not _NOT_ONLY & set(remark.rest)
+    )
 
 
 def _choice(remark: Remark, items: dict[str, str]) -> str | None:
@@ -193,10 +265,13 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
             return None  # a button, or only an order number or e-mail address: Rasa's mappings take it
         with session_scope() as session:
             # Read against every product, so an item named before its order is known is understood too.
-            remark = read_remark(text, product_names(session))
-            if not (remark.bare and remark.says_something):
+            remark = read_return_remark(text, product_names(session))
+            if not (remark.says_something and (remark.bare or _asks_for_a_return(tracker))):
                 return None
             options = return_options(session, tracker)
+            remark = options.theirs(text, remark)
+            if not (remark.bare or _returns_one_item(remark, tracker)):
+                return None
             changes = remark_changes(remark, options, tracker.get_slot("return_sku"))
         if changes is None:
             return None
@@ -204,6 +279,8 @@ class ValidateReturnForm(OrderSlotValidation, FormValidationAction):
         if changes:
             # A correction outranks a yes or no in the same message ("nei, den andre ordren").
             return [SlotSet(slot, value) for slot, value in (changes | {"return_confirmed": None}).items()]
+        if not remark.bare:
+            return None  # a return request that finds no new order: Rasa's mappings and questions, as before
         return self._ask_again(dispatcher, tracker, remark, options)
 
     @staticmethod

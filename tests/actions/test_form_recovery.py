@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from actions.handoff import ActionFallback, misunderstood_in_a_row
 from actions.orders import ValidateOrderStatusForm
-from actions.returns import ValidateReturnForm
+from actions.returns import ActionAskReturnConfirmed, ActionSubmitReturn, ValidateReturnForm
 from actions.tickets import ValidateTicketForm
 from bot.identity import sign_customer_token
 from bot.settings import PROJECT_ROOT, get_settings
@@ -33,6 +33,9 @@ DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"
 # Kari, gull, can return from 10198 (Ullundertøy sett TS-1002, Løpesokker 3-pk TS-1003) and 10150 (Sovepose
 # Vinter TS-1010).
 KARI = "C-1001"
+# Ola, bronse, can return nothing: the tent (10240) is not delivered yet, the thermos (10101) was delivered 45
+# days ago, the ski hats (10177) are from the outlet.
+OLA = "C-1002"
 
 
 def slot_event(name: str, value: Any) -> dict[str, Any]:
@@ -166,6 +169,112 @@ async def test_another_item_at_the_confirmation_replaces_the_first() -> None:
 async def test_the_item_named_before_the_order_finds_a_signed_in_customers_order() -> None:
     _, slots = await validate(form_turn("sokkene", "inform", {"customer_id": KARI}, "order_id"))
     assert (slots["order_id"], slots["return_sku"], slots["requested_slot"]) == ("10198", "TS-1003", "return_confirmed")
+
+
+def shown(message: dict[str, Any], language: str) -> str:
+    """A response as the customer reads it: its variation for their language (nb has no condition), filled in."""
+    condition = [{"type": "slot", "name": "language", "value": language}] if language != "nb" else []
+    variation = next(v for v in DOMAIN["responses"][message["response"]] if v.get("condition", []) == condition)
+    return str(variation["text"]).format(**message)
+
+
+@pytest.mark.parametrize(
+    ("customer", "language", "text", "requested", "order_id", "explained"),
+    [
+        (OLA, "nb", "vil returnere luene fra outlet", None, "10177", "Bestilling 10177 inneholder bare outletvarer"),
+        (OLA, "nb", "vil returnere termosen", None, "10101", "returfristen for bestilling 10101 har gått ut"),
+        (OLA, "nb", "kan jeg returnere teltet", "order_id", "10240", "Bestilling 10240 er ikke levert ennå"),
+        (KARI, "nb", "kan jeg retunere skoa", None, "10234", "Bestilling 10234 er ikke levert ennå"),  # on its way
+        (OLA, "sv", "jag vill returnera tältet", None, "10240", "Beställning 10240 har inte kommit fram än"),
+        (OLA, "da", "jeg vil returnere termoflasken", "order_id", "10101", "returfristen for bestilling 10101"),
+        (OLA, "en", "I'd like to return the hats from the outlet", None, "10177", "Order 10177 contains only outlet"),
+        (KARI, "en", "the bike helmet", "return_sku", "9870", "the return window for order 9870 has passed"),
+    ],
+)
+async def test_an_item_that_cannot_be_returned_is_explained_at_once(
+    customer: str, language: str, text: str, requested: str | None, order_id: str, explained: str
+) -> None:
+    """The item finds the customer's order even when the policy won't take it back: the form is done at once,
+    and the submission explains why, as when the order number is given."""
+    before = {"customer_id": customer, "language": language}
+    if requested == "return_sku":
+        before["order_id"] = "10198"  # Kari was choosing from another order
+    intent = "inform" if requested == "return_sku" else "start_return"
+    said_now, slots = await validate(form_turn(text, intent, before, requested))
+    assert said_now == [] and (slots["order_id"], slots["requested_slot"]) == (order_id, None)
+    messages, _ = await run_action(ActionSubmitReturn(), make_tracker(slots=before | slots))
+    assert len(messages) == 1 and messages[0]["response"].startswith("utter_return_ineligible_")
+    assert explained in shown(messages[0], language)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("nb", "nei ikke de, ullundertøyet"),
+        ("sv", "nej inte de, underställen"),
+        ("da", "nej ikke dem, uldundertøjet"),
+        ("en", "no not those, the wool underwear"),
+    ],
+)
+async def test_no_not_those_the_other_item_at_the_confirmation_switches_the_item(language: str, text: str) -> None:
+    """ "nei ikke de, ullundertøyet" to "Løpesokker 3-pk ... Skal jeg registrere returen?": a correction, not
+    a no to the return; the summary is asked again for the item meant."""
+    before = {"customer_id": KARI, "language": language, "order_id": "10198", "return_sku": "TS-1003"}
+    tracker = form_turn(text, "deny", before, "return_confirmed", filled={"return_confirmed": False})
+    said_now, slots = await validate(tracker)
+    assert said_now == []
+    assert (slots["return_sku"], slots["return_confirmed"], slots["requested_slot"]) == (
+        "TS-1002",
+        None,
+        "return_confirmed",
+    )
+    asked, _ = await run_action(ActionAskReturnConfirmed(), make_tracker(slots=before | slots))
+    assert asked[0]["items"] == "Ullundertøy sett" and "10198" in shown(asked[0], language)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "order_id", "requested"),
+    [
+        ("nb", "nei ikke de, soveposen", "10150", "return_confirmed"),  # another order, of one item
+        ("en", "no, not those, the sleeping bag", "10150", "return_confirmed"),
+        ("nb", "nei ikke de, sykkelhjelmen", "9870", None),  # past its window: the submission says so
+        ("sv", "nej inte de, hjälmen", "9870", None),
+    ],
+)
+async def test_no_not_those_an_item_of_another_order_switches_the_order(
+    language: str, text: str, order_id: str, requested: str | None
+) -> None:
+    before = {"customer_id": KARI, "language": language, "order_id": "10198", "return_sku": "TS-1003"}
+    tracker = form_turn(text, "deny", before, "return_confirmed", filled={"return_confirmed": False})
+    _, slots = await validate(tracker)
+    assert (slots["order_id"], slots["return_sku"], slots["requested_slot"]) == (order_id, None, requested)
+    if requested is not None:
+        assert slots["return_confirmed"] is None
+    else:  # the form is done: the no Rasa read stays, but the order comes first
+        after = before | {"return_confirmed": False} | slots
+        messages, _ = await run_action(ActionSubmitReturn(), make_tracker(slots=after))
+        assert responses(messages) == ["utter_return_ineligible_window_passed"]
+        assert "9870" in shown(messages[0], language)
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("kan jeg retunere sokkene", {"order_id": "10198", "return_sku": "TS-1003"}),  # a word it doesn't read
+        ("jeg vil returnere noe, men ikke sokkene", {}),  # more than an item: the order is asked for
+    ],
+)
+async def test_a_return_request_finds_a_returnable_item_as_before(text: str, slots: dict[str, Any]) -> None:
+    _, set_now = await validate(form_turn(text, "start_return", {"customer_id": KARI, "language": "nb"}, None))
+    assert {slot: set_now[slot] for slot in slots} == slots
+    assert set_now["requested_slot"] == ("return_confirmed" if slots else "order_id")
+
+
+async def test_no_not_those_without_an_item_is_still_a_no() -> None:
+    before = {"customer_id": KARI, "language": "nb", "order_id": "10198", "return_sku": "TS-1003"}
+    tracker = form_turn("nei, ikke de", "deny", before, "return_confirmed", filled={"return_confirmed": False})
+    _, slots = await validate(tracker)
+    assert slots == {"return_confirmed": False, "requested_slot": None}  # then "Greit, jeg har ikke registrert..."
 
 
 async def test_a_guest_naming_the_item_first_is_told_the_order_comes_first() -> None:
