@@ -184,10 +184,20 @@ def message_frame(message: Message) -> dict[str, Any]:
         frame["buttons"] = message.buttons or []
     if message.role == MessageRole.AGENT and message.author:
         frame["author"] = message.author
+    if message.role != MessageRole.CUSTOMER and message.language in SUPPORTED_LANGUAGES:
+        # The language it is written in, the conversation's when it was said: the widget's own texts follow it
+        # (a guest on a Norwegian page who writes English sees "Sending …", not "Sendes …"). A customer turn's
+        # is only a guess when it is echoed, before NLU has read it.
+        frame["language"] = message.language
     if message.client_id:
         frame["client_id"] = message.client_id
     return frame
 
 
-def rating_saved_frame() -> dict[str, Any]:
-    return {"type": "rating_saved"}
+def rating_saved_frame(already: bool = False) -> dict[str, Any]:
+    """The conversation's rating is stored: to every socket of it, so each tab hides its rating box. `already`:
+    the answer to a rating for a conversation that was rated before (in another tab, say); the first one stays."""
+    frame: dict[str, Any] = {"type": "rating_saved"}
+    if already:
+        frame["already"] = True
+    return frame

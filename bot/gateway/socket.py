@@ -1,6 +1,6 @@
 """GET /ws: one widget's WebSocket (docs/gateway-protocol.md).
 
-About 360 lines on purpose: one connection's whole life (hello, resume, messages, typing, ratings, leaving,
+About 390 lines on purpose: one connection's whole life (hello, resume, messages, typing, ratings, leaving,
 shutdown) in one class; the mechanisms it uses (sender, relay, limits, texts) live in bot/web/.
 
 The reader handles the browser's frames one at a time; a single sender task writes everything the
@@ -288,14 +288,22 @@ class WidgetConnection:
         if self.conversation_id is None:
             raise FrameError("bad_frame", "rating before hello")
         if not await self.db.run(feedback.record_rating, self.conversation_id, rating.rating, rating.comment):
-            raise FrameError("bad_frame", "no rating was asked for, or it was given already")
+            if await self.db.run(feedback.is_rated, self.conversation_id):
+                # Rated already (in another tab that missed the news, or twice at once): thanked, and the first
+                # rating stays. Only this socket is told; the others were when it was saved.
+                log.info("conversation %s: rated again; the first rating stays", self.conversation_id)
+                self.push(rating_saved_frame(already=True))
+                return
+            raise FrameError("bad_frame", "no rating was asked for")
         log.info(
             "conversation %s: rated %d%s",
             self.conversation_id,
             rating.rating,
             " with a comment" if rating.comment else "",
         )
-        self.push(rating_saved_frame())
+        # To every socket of the conversation, in this process and (through the broker) in the others: every tab
+        # hides its rating box.
+        self.relay.broadcast(self.conversation_id, rating_saved_frame())
 
     async def _message(self, message: CustomerMessage) -> None:
         if self.conversation_id is None:
@@ -364,4 +372,7 @@ class WidgetConnection:
             await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"database unavailable")
 
     async def _send_message(self, message: Message) -> None:
-        await self.ws.send_json(message_frame(message))
+        frame = message_frame(message)
+        # What the conversation speaks now (the bot answers in the customer's language): refusals follow it.
+        self.language = frame.get("language", self.language)
+        await self.ws.send_json(frame)

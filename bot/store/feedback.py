@@ -42,3 +42,9 @@ def record_rating(session: Session, conversation_id: str, rating: int, comment: 
         .values(rating=rating, rating_comment=comment, rated_at=utcnow())
     )
     return result.rowcount == 1
+
+
+def is_rated(session: Session, conversation_id: str) -> bool:
+    """Whether the conversation has its rating already (the answer to one more is then "thanks")."""
+    found = session.execute(select(Conversation.rating).where(Conversation.id == conversation_id)).scalar()
+    return found is not None

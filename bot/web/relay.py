@@ -136,6 +136,10 @@ class Relay:
     def state_changed(self, conversation_id: str, state: str) -> None:
         self._broadcast(conversation_id, [state_frame(state)])
 
+    def broadcast(self, conversation_id: str, frame: dict[str, Any]) -> None:
+        """A frame for every socket of the conversation, in this process and the others (a rating saved)."""
+        self._broadcast(conversation_id, [frame])
+
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
         if lock is None:

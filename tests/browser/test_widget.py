@@ -261,6 +261,68 @@ def test_a_message_written_offline_is_sent_once_when_back_online(shop: Page) -> 
     expect(customer_bubbles(shop, ORDER_QUESTION)).to_have_count(1)
 
 
+def test_a_long_paste_is_kept_whole_and_the_customer_is_told_the_limit(shop: Page, artifacts: Path) -> None:
+    """10 050 characters pasted: nothing is cut and nothing is sent; the hint under the input says why."""
+    open_chat(shop)
+    pasted = ("Jeg vil klage på bestilling 10234, og her er hele historien. " * 200)[:10_050]
+    textbox(shop).focus()
+    shop.keyboard.insert_text(pasted)  # what a paste does
+    hint = dialog(shop).locator(".limit")
+    expect(hint).to_have_text("En melding kan ha høyst 2\u00a0000 tegn. Denne har 10\u00a0050.")
+    expect(textbox(shop)).to_have_attribute("aria-invalid", "true")
+    assert len(textbox(shop).input_value()) == 10_050
+    textbox(shop).press("Enter")
+    shop.get_by_role("button", name="Send", exact=True).click()
+    expect(hint).to_be_visible()
+    assert textbox(shop).input_value() == pasted  # kept whole, for the customer to shorten
+    expect(shop.locator("varde-chat .m.customer")).to_have_count(0)
+    shop.screenshot(path=artifacts / "widget-too-long.png")
+
+    textbox(shop).fill(pasted[:2000])  # exactly the limit may go
+    expect(hint).to_be_hidden()
+    expect(textbox(shop)).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_the_widgets_own_words_follow_the_conversation_into_english(shop: Page) -> None:
+    """A guest on the Norwegian page writes English: the answers are English, and from then on so are the
+    widget's own words, "Sending …" and "The assistant is typing …" included."""
+    open_chat(shop)
+    expect(shop.locator("varde-chat .typing span")).to_have_text("Assistenten skriver …")
+    say(shop, "where is my order?")
+    english = shop.get_by_role("dialog", name="Tindra Sport – customer service")
+    expect(english).to_be_visible(timeout=TURN_MS)
+    expect(textbox(shop, "Type a message")).to_be_visible()
+    expect(shop.get_by_role("button", name="Close the chat")).to_be_visible()
+    expect(shop.locator("varde-chat .typing span")).to_have_text("The assistant is typing …")
+
+    shop.context.set_offline(True)
+    textbox(shop, "Type a message").fill("order 10234")
+    textbox(shop, "Type a message").press("Enter")
+    expect(customer_bubbles(shop, "order 10234").locator("small")).to_have_text("Sending …")
+    shop.context.set_offline(False)
+    expect(customer_bubbles(shop, "order 10234").locator("small")).to_have_count(0, timeout=TURN_MS)
+
+
+def test_a_rating_given_in_one_tab_hides_the_question_in_the_other(shop: Page) -> None:
+    open_chat(shop)
+    say(shop, "hei")
+    other = shop.context.new_page()  # a second tab of the same browser: the same conversation
+    other.set_default_timeout(10_000)
+    other.goto(shop.url)
+    open_chat(other)
+    expect(customer_bubbles(other, "hei")).to_have_count(1)
+
+    say(shop, "tusen takk for hjelpen")
+    for tab in (shop, other):
+        expect(tab.get_by_role("radiogroup", name="Hvordan var hjelpen du fikk?")).to_be_visible(timeout=TURN_MS)
+    shop.get_by_role("radio", name="4 – god").check()
+    shop.get_by_role("button", name="Send vurdering").click()
+    for tab in (shop, other):
+        expect(tab.locator("varde-chat .m.system").filter(has_text="Takk for tilbakemeldingen!")).to_have_count(1)
+        expect(tab.get_by_role("radiogroup", name="Hvordan var hjelpen du fikk?")).to_have_count(0)
+    other.close()
+
+
 def test_a_shop_on_its_own_site_embeds_the_widget_with_one_tag(page: Page, shop_site: str) -> None:
     page.goto(f"{shop_site}/")
     launcher(page, "Chat with us").click()

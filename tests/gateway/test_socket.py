@@ -268,3 +268,28 @@ async def test_many_conversations_at_once_each_in_order(gateway: Gateway) -> Non
         assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == lines
         await widget.close()
     print(f"\n10 conversations x 3 turns in {elapsed:.1f} s")
+
+
+async def test_bot_turns_carry_the_conversations_language_so_the_widget_can_follow_a_switch(gateway: Gateway) -> None:
+    """A guest on a Norwegian page who writes English: the answers say they are English, so the widget's own
+    words ("Sending …", "The assistant is typing …") can switch too; the gateway's refusals switch with them."""
+    widget = await gateway.widget()
+    await widget.hello(language="nb")
+    frames = await widget.turn("hei")
+    assert {f.get("language") for f in messages(frames, "bot")} == {"nb"}
+    frames = await widget.turn("where is my order?")
+    assert "language" not in messages(frames, "customer")[0]  # a customer's turn is not read yet when echoed
+    assert messages(frames, "bot") and {f.get("language") for f in messages(frames, "bot")} == {"en"}
+
+    client_id = await widget.say("x" * 2001)
+    error = (await widget.until(lambda f: f["type"] == "error"))[-1]
+    assert (error["code"], error["client_id"]) == ("too_long", client_id)
+    assert error["message"] == "That message is too long. Could you keep it under 2000 characters?"
+
+    # After a reload the history says it again: the latest answer's language is the conversation's.
+    again = await gateway.widget()
+    await again.hello(widget.conversation_id, resume_secret=widget.resume_secret, language="nb")
+    replayed = await again.until(lambda f: f["type"] == "message" and f["seq"] == len(messages(widget.frames)))
+    assert messages(replayed, "bot")[-1]["language"] == "en"
+    await again.close()
+    await widget.close()

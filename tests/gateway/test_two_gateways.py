@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
@@ -24,7 +25,7 @@ from bot.settings import PROJECT_ROOT
 from tests.gateway.conftest import Gateway, gateway_settings, start_gateway, stop_gateway
 from tests.gateway.console_client import ConsoleClient, queued_ids
 from tests.gateway.desk_support import OPEN, quiet_desk, state_of
-from tests.gateway.widget_client import texts
+from tests.gateway.widget_client import WidgetClient, messages, texts
 from tests.support import RasaStack
 
 pytestmark = pytest.mark.server
@@ -128,3 +129,33 @@ async def test_customer_on_one_gateway_agent_on_another(gateway_a: Gateway, gate
         await kari.close()
     finally:
         await anne.close()
+
+
+async def test_a_rating_given_on_one_gateway_reaches_the_tab_on_the_other(gateway_a: Gateway, gateway_b: str) -> None:
+    """Two tabs of one conversation, each on its own gateway process: rated in one, the other hears it (and
+    hides its rating box) through the broker, like every other broadcast; its own rating after that is thanked."""
+    token = sign_customer_token("C-1001")
+    tab_a = await gateway_a.widget()
+    await tab_a.hello(token=token)
+    await tab_a.turn("hvor er ordre 10234?")
+    async with aiohttp.ClientSession() as http:
+        # Gateway B's own page is its allowed origin.
+        tab_b = WidgetClient(await http.ws_connect(f"{gateway_b}/ws", headers={"Origin": gateway_b}))
+        try:
+            await tab_b.hello(tab_a.conversation_id, last_seq=len(messages(tab_a.frames)), token=token)
+            assert tab_b.conversation_id == tab_a.conversation_id
+
+            await tab_a.turn("tusen takk for hjelpen")
+            await tab_b.until(lambda f: f["type"] == "rating_request")
+            await tab_a.ws.send_json({"type": "rating", "rating": 5})
+            assert (await tab_a.until(lambda f: f["type"] in ("rating_saved", "error")))[-1] == {"type": "rating_saved"}
+            assert (await tab_b.until(lambda f: f["type"] in ("rating_saved", "error")))[-1] == {"type": "rating_saved"}
+
+            await tab_b.ws.send_json({"type": "rating", "rating": 2})
+            assert (await tab_b.until(lambda f: f["type"] in ("rating_saved", "error")))[-1] == {
+                "type": "rating_saved",
+                "already": True,
+            }
+        finally:
+            await tab_b.close()
+            await tab_a.close()

@@ -33,6 +33,8 @@
       rates: ["1 – svært dårlig", "2 – dårlig", "3 – helt grei", "4 – god", "5 – svært god"],
       rateComment: "Kommentar (valgfritt)", rateSend: "Send vurdering", rateSkip: "Nei takk",
       rateThanks: "Takk for tilbakemeldingen!", ratePick: "Velg en vurdering fra 1 til 5.",
+      rateAlready: "Takk! Vurderingen din var allerede lagret.",
+      tooLong: "En melding kan ha høyst {max} tegn. Denne har {n}.",
     },
     en: {
       open: "Chat with us", close: "Close the chat", title: "Customer service",
@@ -47,6 +49,8 @@
       rates: ["1 – very poor", "2 – poor", "3 – okay", "4 – good", "5 – very good"],
       rateComment: "Comment (optional)", rateSend: "Send rating", rateSkip: "No thanks",
       rateThanks: "Thank you for your feedback!", ratePick: "Choose a rating from 1 to 5.",
+      rateAlready: "Thank you! Your rating was already saved.",
+      tooLong: "A message can have at most {max} characters. This one has {n}.",
     },
     sv: {
       open: "Chatta med oss", close: "Stäng chatten", title: "Kundtjänst",
@@ -61,6 +65,8 @@
       rates: ["1 – mycket dålig", "2 – dålig", "3 – helt okej", "4 – bra", "5 – mycket bra"],
       rateComment: "Kommentar (valfritt)", rateSend: "Skicka betyg", rateSkip: "Nej tack",
       rateThanks: "Tack för din feedback!", ratePick: "Välj ett betyg från 1 till 5.",
+      rateAlready: "Tack! Ditt betyg var redan sparat.",
+      tooLong: "Ett meddelande kan ha högst {max} tecken. Det här har {n}.",
     },
     da: {
       open: "Chat med os", close: "Luk chatten", title: "Kundeservice",
@@ -75,10 +81,18 @@
       rates: ["1 – meget dårlig", "2 – dårlig", "3 – helt okay", "4 – god", "5 – rigtig god"],
       rateComment: "Kommentar (valgfri)", rateSend: "Send bedømmelse", rateSkip: "Nej tak",
       rateThanks: "Tak for din feedback!", ratePick: "Vælg en bedømmelse fra 1 til 5.",
+      rateAlready: "Tak! Din bedømmelse var allerede gemt.",
+      tooLong: "En besked kan højst have {max} tegn. Denne har {n}.",
     },
   };
   // nb, en, sv or da; anything else (a page's "no", "de", nothing at all) gets the shop's default, nb.
   const pickLang = (l) => (Object.prototype.hasOwnProperty.call(TEXTS, l) ? l : "nb");
+  const known = (l) => pickLang(l) === l;
+  const LOCALES = { nb: "nb-NO", en: "en-GB", sv: "sv-SE", da: "da-DK" };
+  // The gateway's message length (docs/gateway-protocol.md), counted as it counts: in characters (code
+  // points), so an emoji is one, not the two UTF-16 units of String.length.
+  const MAX_CHARS = 2000;
+  const chars = (s) => [...s].length;
 
   // Who a token is about, only to keep one customer's history from being resumed for the next
   // person on the same browser. The gateway verifies tokens; this never grants anything.
@@ -178,6 +192,8 @@ form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid
 textarea{flex:1;resize:none;max-height:120px;padding:9px 12px;border:1.5px solid #b8c0bb;border-radius:10px;color:var(--ink);background:#fff}
 textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
 .send{padding:9px 16px;border-radius:10px;background:var(--accent);color:#fff;font-weight:600}
+.limit{margin:0;padding:0 12px 10px;background:#fff;color:#8b1c1c;font-size:13px}
+textarea[aria-invalid=true]{border-color:#8b1c1c}
 @media (max-width:480px){
 .panel{inset:0;width:auto;height:auto;border-radius:0}
 .launch{right:12px;bottom:12px}
@@ -193,7 +209,8 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
 <div class="log" role="log" aria-live="polite" tabindex="0"><p class="m hello"></p></div>
 <div class="typing" role="status" hidden><i></i><i></i><i></i><span></span></div>
 <div class="note" role="status" hidden></div>
-<form><label class="sr" for="i"></label><textarea id="i" rows="1" maxlength="2000" autocomplete="off"></textarea><button class="send" type="submit"></button></form>
+<form><label class="sr" for="i"></label><textarea id="i" rows="1" autocomplete="off"></textarea><button class="send" type="submit"></button></form>
+<p class="limit" id="lim" role="status" hidden></p>
 </section></div>`;
 
   class VardeChat extends HTMLElement {
@@ -203,8 +220,9 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       root.innerHTML = `<style>${CSS}</style>${HTML}`;
       const $ = (s) => root.querySelector(s);
       this.el = { root: $(".root"), launch: $(".launch"), panel: $(".panel"), log: $(".log"), typing: $(".typing"),
-        note: $(".note"), form: $("form"), input: $("textarea"), x: $(".x") };
+        note: $(".note"), form: $("form"), input: $("textarea"), x: $(".x"), limit: $(".limit") };
       this.seq = 0;              // last seq shown; 0 on a fresh page so the history is replayed
+      this.spoken = null;        // the conversation's language as its last turn showed it; null: the page's
       this.outbox = new Map();   // client_id -> {frame, el}: sent but not yet echoed by the gateway
       this.retry = 0;
       this.ws = null;
@@ -230,10 +248,23 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       window.addEventListener("offline", () => this.ws && this.lost());
     }
 
-    t(key) { return TEXTS[this.lang][key]; }
+    // The widget's own words are in the conversation's language once it has shown one (a guest on a Norwegian
+    // page who writes English is answered in English), else in the page's; `this.lang` stays the page's guess
+    // that every hello carries.
+    shown() { return this.spoken || this.lang; }
+
+    t(key) { return TEXTS[this.shown()][key]; }
+
+    // A bot, agent or system turn (or a rating request) says what the conversation speaks now.
+    follow(language) {
+      if (!known(language) || language === this.shown()) return;
+      this.spoken = language;
+      this.texts();
+    }
 
     texts() {
       const e = this.el;
+      e.root.lang = this.shown();
       e.launch.setAttribute("aria-label", this.t("open"));
       e.launch.querySelector(".lt").textContent = "Chat";
       e.panel.querySelector("h2").textContent = conf.shopName ? `${conf.shopName} – ${this.t("title").toLowerCase()}` : this.t("title");
@@ -241,10 +272,14 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       e.x.setAttribute("aria-label", this.t("close"));
       e.log.setAttribute("aria-label", this.t("log"));
       e.log.querySelector(".hello").textContent = this.t("hello");
-      e.typing.lastChild.textContent = this.t("typing");
+      e.typing.lastChild.textContent = this.t(this.typingRole === "agent" ? "typingAgent" : "typing");
       e.form.querySelector("label").textContent = this.t("input");
       e.input.placeholder = this.t("placeholder");
       e.form.querySelector(".send").textContent = this.t("send");
+      // What the customer's own messages say about themselves ("Sending …", "Not sent"), in the new words too.
+      for (const o of this.outbox.values()) this.mark(o.el, "pending");
+      for (const el of e.log.querySelectorAll(".m.customer.failed")) this.mark(el, "failed");
+      this.checkLength();
     }
 
     bind() {
@@ -260,6 +295,7 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       e.input.addEventListener("input", () => {
         e.input.style.height = "auto";
         e.input.style.height = Math.min(e.input.scrollHeight + 3, 120) + "px";
+        this.checkLength();
         this.typingOn();
       });
     }
@@ -293,13 +329,16 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
       const changed = !same(who(this.token), who(token));
       const reconnect = token !== this.token || (language && pickLang(language) !== this.lang);
       this.token = token;
-      if (language) { this.lang = pickLang(language); this.texts(); }
+      // Another customer, or the page chose a language anew: the page's language until the chat shows one.
+      if (changed || (language && pickLang(language) !== this.lang)) this.spoken = null;
+      if (language) this.lang = pickLang(language);
       if (changed) {
         save({});
         this.seq = 0;
         this.outbox.clear();
         this.clearLog();
       }
+      this.texts();
       if (reconnect && this.ws) { this.drop(); this.connect(); }
     }
 
@@ -378,6 +417,7 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
         if (f.seq > this.seq + 1 && this.seq) { this.drop(); this.connect(true); return; } // a gap: ask again
         this.seq = f.seq;
         this.quiet();
+        if (f.role !== "customer") this.follow(f.language);
         this.add(f);
       } else if (f.type === "typing") {
         this.showTyping(!!f.on, f.role);
@@ -386,10 +426,17 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
         // a "closed" here is where a rating prompt would start.
         this.lastState = f.state;
       } else if (f.type === "rating_request") {
+        this.follow(f.language);
         this.askRating(f.language);
       } else if (f.type === "rating_saved") {
-        if (this.rateBox) { this.rateBox.remove(); this.rateBox = null; }
-        this.system(this.t("rateThanks"));
+        // Rated, here or in another tab of the conversation (every tab is told): no tab asks any more.
+        if (this.rateBox) {
+          const focused = this.rateBox.contains(this.shadowRoot.activeElement);
+          this.rateBox.remove();
+          this.rateBox = null;
+          if (focused) this.el.input.focus();
+        }
+        this.system(this.t(f.already ? "rateAlready" : "rateThanks"));
       } else if (f.type === "error") {
         if (f.code === "rate_limited") { this.wait(f); return; }
         if (f.code === "bad_origin") { // this page may not use the chat: retrying can't help
@@ -437,11 +484,35 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
 
     // --- messages ---------------------------------------------------------------------------
     sendText() {
+      // Over the limit nothing is cut and nothing is sent: the text stays for the customer to shorten, and
+      // the hint under it says why (checkLength).
+      if (!this.checkLength()) { this.el.input.focus(); return; }
       const text = this.el.input.value.trim();
       if (!text) return;
       this.el.input.value = "";
       this.el.input.style.height = "";
+      this.checkLength();
       this.send(text);
+    }
+
+    // Whether what is in the input may be sent; if not, the hint under it says the limit and the length, as
+    // text, in the widget's language.
+    checkLength() {
+      const e = this.el;
+      const n = chars(e.input.value.trim());
+      const over = n > MAX_CHARS;
+      const num = (x) => x.toLocaleString(LOCALES[this.shown()]);
+      const hint = over ? this.t("tooLong").replace("{max}", num(MAX_CHARS)).replace("{n}", num(n)) : "";
+      if (e.limit.textContent !== hint) e.limit.textContent = hint;
+      e.limit.hidden = !over;
+      if (over) {
+        e.input.setAttribute("aria-invalid", "true");
+        e.input.setAttribute("aria-describedby", "lim");
+      } else {
+        e.input.removeAttribute("aria-invalid");
+        e.input.removeAttribute("aria-describedby");
+      }
+      return !over;
     }
 
     send(text, payload) {
@@ -577,6 +648,7 @@ textarea:focus-visible{outline-offset:0;border-color:var(--accent)}
     clearQuick() { for (const q of this.el.log.querySelectorAll(".quick")) q.remove(); }
 
     showTyping(on, role) {
+      this.typingRole = role;
       this.el.typing.hidden = !on;
       if (on) this.el.typing.lastChild.textContent = this.t(role === "agent" ? "typingAgent" : "typing");
       clearTimeout(this.typingTimer);
