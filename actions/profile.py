@@ -10,10 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import SupportAction, customer_of, language_of
 from bot.i18n import tier_name
-from bot.services.orders import order_facts
+from bot.services.orders import order_facts, order_response
 from bot.store.db import session_scope
 from bot.store.queries import customer_orders, get_customer
 
+MAX_ORDERS_IN_GREETING = 2
 # A customer who joined Tindra Klubben fewer days ago than this, with one order, is thanked for a first order.
 NEW_MEMBER_DAYS = 30
 
@@ -42,8 +43,11 @@ class ActionGreet(SupportAction):
             first_time = first_order_greeting(customer.member_since, len(orders), date.today())
             greeting = "utter_greet_first_time" if first_time else "utter_greet_customer"
             dispatcher.utter_message(response=greeting, first_name=customer.first_name, tier=tier)
-            shipped = [order for order in orders if order.status == "shipped"]
-            for order in shipped[:2]:
-                dispatcher.utter_message(response="utter_greet_order_on_its_way", **order_facts(order, language))
+            # A late order is said first, and why, before the customer has to ask; then what is on its way.
+            late = "utter_order_delayed"
+            news = [(order, late) for order in orders if order_response(order) == late]
+            news += [(order, "utter_greet_order_on_its_way") for order in orders if order.status == "shipped"]
+            for order, response in news[:MAX_ORDERS_IN_GREETING]:
+                dispatcher.utter_message(response=response, **order_facts(order, language))
         dispatcher.utter_message(response="utter_how_can_i_help")
         return []

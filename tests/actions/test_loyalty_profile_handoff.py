@@ -54,6 +54,15 @@ async def test_greeting_is_personal() -> None:
     assert responses(guest) == ["utter_greet"]
 
 
+@pytest.mark.parametrize(("language", "because"), [("nb", "leverandøren"), ("en", "supplier"), ("da", "leverandør")])
+async def test_a_late_order_is_said_in_the_greeting_with_why(language: str, because: str) -> None:
+    """Honest about problems before the customer asks: Ola's tent (order 10240) waits for the supplier."""
+    tracker = make_tracker("hei", slots={"customer_id": "C-1002", "language": language})
+    ola, _ = await run_action(ActionGreet(), tracker)
+    assert responses(ola) == ["utter_greet_customer", "utter_order_delayed", "utter_how_can_i_help"]
+    assert ola[1]["order_id"] == "10240" and because in ola[1]["delay_reason"] and ola[1]["ship_date"]
+
+
 async def test_emma_a_member_for_700_days_is_no_first_time_customer() -> None:
     """Emma (Silver, 2 100 points, a member for 700 days) has one order in the demo data: that makes her no
     newcomer, so no "Tack för din första beställning"."""
