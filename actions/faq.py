@@ -7,8 +7,11 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import SupportAction, language_of
+from actions.common import SupportAction, clock_of, language_of
+from actions.handoff import when_we_open
+from bot.i18n import format_time
 from bot.services.faq import FAQ_INTENTS, faq_values
+from bot.services.hours import closing_today, next_opening
 
 
 class ActionFaq(SupportAction):
@@ -20,5 +23,15 @@ class ActionFaq(SupportAction):
         if intent not in FAQ_INTENTS:
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []
-        dispatcher.utter_message(response=f"utter_{intent}", **faq_values(language_of(tracker)))
+        language = language_of(tracker)
+        dispatcher.utter_message(response=f"utter_{intent}", **faq_values(language))
+        if intent == "faq_opening_hours":
+            # "Are you open now?" wants now, not the week: open until when, or when they open again.
+            now = clock_of(tracker)
+            closes = closing_today(now)
+            if closes is not None:
+                dispatcher.utter_message(response="utter_service_open_now", closes=format_time(closes.time(), language))
+            else:
+                opens = when_we_open(next_opening(now), now, language)
+                dispatcher.utter_message(response="utter_service_closed_now", opens=opens)
         return []

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import SupportAction, clock_of, customer_of, language_of, latest_metadata, latest_text
 from bot.i18n import format_date, format_time
 from bot.services import queue
-from bot.services.handoff import People, people_now, request_handoff
+from bot.services.handoff import people_now, request_handoff
 from bot.services.hours import local_now
 from bot.store.db import session_scope
 from bot.store.queries import get_customer
@@ -27,9 +27,8 @@ FALLBACK_ACTION = "action_fallback"
 TICKET_FORM = "ticket_form"
 
 
-def when_we_open(people: People, now: datetime | None, language: str) -> str:
+def when_we_open(opens: datetime, now: datetime | None, language: str) -> str:
     """'tomorrow (Monday 7 January) 08:00', counted from the same "now" the hours were judged by."""
-    opens = people.opens
     return f"{format_date(opens.date(), language, today=local_now(now).date())} {format_time(opens.time(), language)}"
 
 
@@ -84,7 +83,7 @@ def hand_over(
     if people.open:
         dispatcher.utter_message(response="utter_handoff_nobody_available")
     else:
-        dispatcher.utter_message(response="utter_handoff_closed", opens=when_we_open(people, now, language))
+        dispatcher.utter_message(response="utter_handoff_closed", opens=when_we_open(people.opens, now, language))
     dispatcher.utter_message(json_message={"handoff": {"request_id": request_id, "reason": reason, "queued": False}})
     # A signed-in customer is answered at the address the shop has; a guest is asked for one.
     return [SlotSet("ticket_email", email_on_file), SlotSet("ticket_message", None), FollowupAction(TICKET_FORM)]

@@ -129,7 +129,7 @@ class ActionSubmitTicket(SupportAction):
                 response="utter_ticket_taken_closed",
                 ticket_id=ticket_id,
                 email=email,
-                opens=when_we_open(people, now, language),
+                opens=when_we_open(people.opens, now, language),
             )
         # The gateway acts on this payload: agents' consoles show the new ticket at once.
         dispatcher.utter_message(json_message={"ticket": {"id": ticket_id}})

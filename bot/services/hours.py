@@ -39,6 +39,16 @@ def is_open(now: datetime | None = None) -> bool:
     return span is not None and span[0] <= moment.time() < span[1]
 
 
+def closing_today(now: datetime | None = None) -> datetime | None:
+    """When people stop for the day, if they are at work now; else None."""
+    moment = local_now(now)
+    if not is_open(moment):
+        return None
+    span = _span(policies()["customer_service_hours"][_DAY_KEYS[moment.weekday()]])
+    assert span is not None  # open now: today has hours
+    return moment.replace(hour=span[1].hour, minute=span[1].minute, second=0, microsecond=0)
+
+
 def next_opening(now: datetime | None = None) -> datetime:
     """When people are next at work (now, if open)."""
     moment = local_now(now)

@@ -11,7 +11,8 @@ from tests.support import make_tracker
 @pytest.mark.parametrize("intent", FAQ_INTENTS)
 async def test_each_faq_intent_gets_its_own_answer(intent: str) -> None:
     messages, _ = await run_action(ActionFaq(), make_tracker("?", intent=intent))
-    assert [m["response"] for m in messages] == [f"utter_{intent}"]
+    assert [m["response"] for m in messages][0] == f"utter_{intent}"
+    assert len(messages) == (2 if intent == "faq_opening_hours" else 1)  # the hours, and whether open now
 
 
 @pytest.mark.parametrize(
@@ -95,3 +96,26 @@ async def test_swedish_and_danish_prices_say_they_are_norwegian_crowns() -> None
 async def test_the_members_with_free_returns_are_one_compound(language: str, members: str) -> None:
     messages, _ = await run_action(ActionFaq(), make_tracker("?", intent="faq_returns", slots={"language": language}))
     assert messages[0]["free_return_members"] == members
+
+
+
+@pytest.mark.parametrize(
+    ("clock", "language", "response", "values"),
+    [  # shop.yml: Monday to Friday 08:00-20:00, Saturday 10:00-16:00, Sunday closed (Europe/Oslo)
+        ("2030-01-08T11:00:00+01:00", "nb", "utter_service_open_now", {"closes": "20:00"}),  # Tuesday
+        ("2030-01-08T11:00:00+01:00", "da", "utter_service_open_now", {"closes": "20.00"}),
+        ("2030-01-05T15:59:00+01:00", "en", "utter_service_open_now", {"closes": "16:00"}),  # Saturday
+        ("2030-01-06T11:00:00+01:00", "en", "utter_service_closed_now", {"opens": "tomorrow"}),  # Sunday
+        ("2030-01-06T11:00:00+01:00", "sv", "utter_service_closed_now", {"opens": "i morgon"}),
+        ("2030-01-08T20:00:00+01:00", "nb", "utter_service_closed_now", {"opens": "i morgen"}),  # just closed
+    ],
+)
+async def test_are_you_open_now_is_answered_for_now(clock: str, language: str, response: str, values: dict) -> None:
+    """Found by a live review: "har dere åpent nå" on a Sunday got the week's hours and no "closed now"."""
+    tracker = make_tracker(
+        "har dere åpent nå", intent="faq_opening_hours", slots={"language": language}, metadata={"clock": clock}
+    )
+    messages, _ = await run_action(ActionFaq(), tracker)
+    assert [m["response"] for m in messages] == ["utter_faq_opening_hours", response]
+    for key, start in values.items():
+        assert messages[1][key].startswith(start), messages[1]
