@@ -11,7 +11,7 @@ from tests.support import make_tracker
 @pytest.mark.parametrize("intent", FAQ_INTENTS)
 async def test_each_faq_intent_gets_its_own_answer(intent: str) -> None:
     messages, _ = await run_action(ActionFaq(), make_tracker("?", intent=intent))
-    assert [m["response"] for m in messages][0] == f"utter_{intent}"
+    assert messages[0]["response"] == f"utter_{intent}"
     assert len(messages) == (2 if intent == "faq_opening_hours" else 1)  # the hours, and whether open now
 
 
@@ -98,7 +98,6 @@ async def test_the_members_with_free_returns_are_one_compound(language: str, mem
     assert messages[0]["free_return_members"] == members
 
 
-
 @pytest.mark.parametrize(
     ("clock", "language", "response", "values"),
     [  # shop.yml: Monday to Friday 08:00-20:00, Saturday 10:00-16:00, Sunday closed (Europe/Oslo)
@@ -119,3 +118,39 @@ async def test_are_you_open_now_is_answered_for_now(clock: str, language: str, r
     assert [m["response"] for m in messages] == ["utter_faq_opening_hours", response]
     for key, start in values.items():
         assert messages[1][key].startswith(start), messages[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "said"),
+    [
+        (
+            "sender dere til finland",
+            "nb",
+            [("utter_ship_to_no", {"country": "Finland", "countries": "Norge, Sverige og Danmark"})],
+        ),
+        ("do you ship to the uk", "en", [("utter_ship_to_no", {"country": "United Kingdom"})]),
+        (
+            "skickar ni till Danmark?",
+            "sv",
+            [("utter_ship_to_yes", {"country": "Danmark", "carrier": "PostNord"}), ("utter_faq_shipping", {})],
+        ),
+        ("hvad koster fragt", "da", [("utter_faq_shipping", {})]),  # no country: the policy, as before
+        ("kan jeg betale med paypal", "nb", [("utter_pay_with_no", {"method": "PayPal"})]),
+        ("swish?", "sv", [("utter_pay_with_no", {"method": "Swish"})]),
+        (
+            "can I pay with klarna",
+            "en",
+            [("utter_pay_with_yes", {"method": "Klarna invoice (14 days)"}), ("utter_faq_payment", {})],
+        ),
+        ("hvilke betalingsmåder har I", "da", [("utter_faq_payment", {})]),
+    ],
+)
+async def test_a_named_country_or_way_to_pay_gets_a_yes_or_no_first(
+    text: str, language: str, said: list[tuple[str, dict]]
+) -> None:
+    """Found by a live review: "sender dere til finland" and "paypal" got the whole policy and no "no"."""
+    intent = "faq_shipping" if "ship" in text or "send" in text or "skick" in text or "fragt" in text else "faq_payment"
+    messages, _ = await run_action(ActionFaq(), make_tracker(text, intent=intent, slots={"language": language}))
+    assert [m["response"] for m in messages] == [response for response, _ in said]
+    for message, (_, values) in zip(messages, said, strict=True):
+        assert {key: message[key] for key in values} == values
