@@ -650,49 +650,26 @@ def test_a_nul_character_in_a_widget_frame_is_refused_politely(fuzzed: Harness, 
 
 
 def test_half_an_emoji_is_stored_as_unreadable_and_answered(fuzzed: Harness) -> None:
-    """Found by a live review: a text cut in the middle of an emoji (the widget's length limit can) carries half
-    a surrogate pair, which neither database can store. The turn failed, the widget sent it again and again,
-    and every later message stayed unsent. The half becomes U+FFFD; the rest of the text is kept."""
-    half = "\ud83d"
+    """Found by a live review: a text cut in the middle of an emoji (the widget's length limit could) carries
+    half a surrogate pair, which neither database can store. The turn failed, the widget sent it again and
+    again, and every later message stayed unsent. The half becomes U+FFFD; the rest of the text is kept."""
 
-    async def send() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    async def send() -> list[dict[str, Any]]:
         widget = await fuzzed.gateway.widget(SHOP_ORIGIN)
         try:
             await widget.hello()
-            raw = json.dumps({"type": "message", "client_id": "c-half", "text": f"hvor er pakken min {half}"})
+            raw = json.dumps({"type": "message", "client_id": "c-half", "text": "hvor er pakken min \ud83d"})
             await widget.ws.send_str(raw)  # as JSON.stringify writes it: "\\ud83d"
             answered = await widget.until(lambda f: f["type"] == "message" and f.get("role") == "bot", timeout=10)
-            rating = json.dumps({"type": "rating", "rating": 4, "comment": f"bra {half}"})
-            await widget.ws.send_str(rating)
-            return answered, await widget.quiet_for(0.3)
+            return answered + await widget.quiet_for(0.3)
         finally:
             await widget.close()
 
-    answered, after = fuzzed.run(send())
-    echo = next(f for f in answered if f["type"] == "message" and f.get("client_id") == "c-half")
+    frames = fuzzed.run(send())
+    echo = next(f for f in frames if f["type"] == "message" and f.get("client_id") == "c-half")
     assert echo["text"] == "hvor er pakken min \ufffd"
-    assert not [f for f in answered + after if f["type"] == "error" and f.get("code") != "bad_frame"], answered + after
+    assert not [f for f in frames if f["type"] == "error"], frames
     fuzzed.run(still_answers(fuzzed))
-    no_errors(fuzzed)
-
-
-def test_half_an_emoji_in_a_console_frame_is_ignored(
-    fuzzed: Harness, staff: dict[str, ConsoleClient], once_claimed: str
-) -> None:
-    async def watch() -> list[int]:
-        agent = staff["agent"]
-        await agent.connect()
-        try:
-            for frame_type in ("watch", "typing"):
-                frame = {"type": frame_type, "conversation_id": "a\ud83db", "last_seq": 0, "on": True}
-                await agent.ws.send_str(json.dumps(frame))  # type: ignore[union-attr]
-            await agent.send({"type": "watch", "conversation_id": once_claimed, "last_seq": 0})
-            shown = await agent.until(lambda f: f["type"] == "watching", timeout=5)
-            return [f["seq"] for f in shown if f["type"] == "message"]
-        finally:
-            await agent.ws.close()  # type: ignore[union-attr]
-
-    assert fuzzed.run(watch()) == [1, 2]
     no_errors(fuzzed)
 
 
@@ -759,17 +736,20 @@ def test_a_nul_character_in_a_console_request_is_a_400(fuzzed: Harness, staff: d
     no_errors(fuzzed)
 
 
-def test_a_nul_character_in_a_console_frame_is_ignored(
-    fuzzed: Harness, staff: dict[str, ConsoleClient], once_claimed: str
+@pytest.mark.parametrize("bad_id", ["a\x00b", "a\ud83db"])
+def test_an_id_with_a_nul_or_half_an_emoji_in_a_console_frame_is_ignored(
+    fuzzed: Harness, staff: dict[str, ConsoleClient], once_claimed: str, bad_id: str
 ) -> None:
-    """On PostgreSQL a NUL in a watched conversation id reached the database driver and ended the socket."""
+    """On PostgreSQL a NUL in a watched conversation id reached the database driver and ended the socket; half
+    a surrogate pair can't even be sent to either database."""
 
     async def watch() -> list[int]:
         agent = staff["agent"]
         await agent.connect()
         try:
             for frame_type in ("watch", "typing"):
-                await agent.send({"type": frame_type, "conversation_id": "a\x00b", "last_seq": 0, "on": True})
+                frame = {"type": frame_type, "conversation_id": bad_id, "last_seq": 0, "on": True}
+                await agent.ws.send_str(json.dumps(frame))  # type: ignore[union-attr]
             await agent.send({"type": "watch", "conversation_id": once_claimed, "last_seq": 0})
             shown = await agent.until(lambda f: f["type"] == "watching", timeout=5)
             return [f["seq"] for f in shown if f["type"] == "message"]
