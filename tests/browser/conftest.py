@@ -69,6 +69,10 @@ def running_gateway(rasa_stack: RasaStack, port: int, name: str = "gateway", **s
         BOT_ACTION_SERVER_URL=rasa_stack.actions_url,
         BOT_ALLOWED_ORIGINS=f"{url},{SHOP_SITE}",
         BOT_DEMO_TOKENS="1",  # the demo page's switcher signs in as Kari and the others
+        # Every browser test is one client address (127.0.0.1), and together they start more conversations a
+        # minute than one shop visitor may; the limits themselves are tested in tests/gateway/test_client_limits.py.
+        BOT_MAX_NEW_CONVERSATIONS_PER_ADDRESS="1000",
+        BOT_MAX_MESSAGES_PER_ADDRESS="10000",
         **settings,
     )
     log_path = rasa_stack.log_dir / f"{name}.log"

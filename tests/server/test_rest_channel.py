@@ -102,6 +102,27 @@ def test_delayed_order_is_honest(stack: RasaStack) -> None:
     assert "delayed" in reply and "the supplier's delivery of this item to our warehouse is late" in reply
 
 
+def test_a_late_order_is_told_in_the_greeting(stack: RasaStack) -> None:
+    reply = texts(stack.chat(conversation(), "hei", token=sign_customer_token("C-1002")))
+    assert "Ola" in reply and "10240" in reply and "forsinket" in reply and "leverandør" in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "said", "not_said"),
+    [  # found by a live review: the whole policy, and no yes or no
+        ("sender dere til finland?", "nb", "vi sender ikke til Finland", "79"),
+        ("do you ship to the uk", "en", "we don't ship to United Kingdom", "PostNord"),
+        ("kan jeg betale med paypal", "nb", "vi tar ikke imot PayPal", "Ja,"),
+        ("har dere fjellsko i str 42", "nb", "produktside", "Så leit"),  # stock: no complaint, no handoff
+    ],
+)
+def test_a_direct_question_gets_a_direct_answer(
+    stack: RasaStack, text: str, language: str, said: str, not_said: str
+) -> None:
+    reply = texts(stack.chat(conversation(), text, language=language))
+    assert said in reply and not_said not in reply, reply
+
+
 def test_return_end_to_end_in_norwegian(stack: RasaStack) -> None:
     token = sign_customer_token("C-1001")
     sender = conversation()

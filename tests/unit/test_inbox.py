@@ -59,8 +59,9 @@ def test_reasons_grouping_and_decisions(shop: str) -> None:
         assert by_key["dette er helt feil"].reasons == ("handoff",)
         assert "hvor er pakken min" not in by_key  # understood: not in the inbox
         assert groups[0].count >= groups[-1].count or groups[0].newest.created_at >= groups[-1].newest.created_at
-        only_rephrased = inbox_groups(session, InboxFilter(reason="rephrased"))
-        assert [g.key for g in only_rephrased] == [dingsen.key]
+        # Of this test's groups (the run's other tests leave their conversations in the same database).
+        only_rephrased = {g.key for g in inbox_groups(session, InboxFilter(reason="rephrased"))}
+        assert dingsen.key in only_rephrased and "dette er helt feil" not in only_rephrased
         assert inbox_groups(session, InboxFilter(language="en")) == [] or all(
             g.language == "en" for g in inbox_groups(session, InboxFilter(language="en"))
         )
