@@ -68,8 +68,13 @@ def _named(text: str, names: dict[str, str]) -> str | None:
     return None
 
 
+# English names that take "the" in a sentence ("we don't ship to the United Kingdom").
+_WITH_THE = {"GB", "US", "NL", "FO"}
+
+
 def country_name(code: str, language: str) -> str:
-    return str(Locale.parse(language).territories[code])
+    name = str(Locale.parse(language).territories[code])
+    return f"the {name}" if language == "en" and code in _WITH_THE else name
 
 
 def shipping_answer(text: str, language: str | None) -> Direct | None:

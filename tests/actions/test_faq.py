@@ -128,7 +128,7 @@ async def test_are_you_open_now_is_answered_for_now(clock: str, language: str, r
             "nb",
             [("utter_ship_to_no", {"country": "Finland", "countries": "Norge, Sverige og Danmark"})],
         ),
-        ("do you ship to the uk", "en", [("utter_ship_to_no", {"country": "United Kingdom"})]),
+        ("do you ship to the uk", "en", [("utter_ship_to_no", {"country": "the United Kingdom"})]),
         (
             "skickar ni till Danmark?",
             "sv",

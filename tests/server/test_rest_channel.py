@@ -111,7 +111,7 @@ def test_a_late_order_is_told_in_the_greeting(stack: RasaStack) -> None:
     ("text", "language", "said", "not_said"),
     [  # found by a live review: the whole policy, and no yes or no
         ("sender dere til finland?", "nb", "vi sender ikke til Finland", "79"),
-        ("do you ship to the uk", "en", "we don't ship to United Kingdom", "PostNord"),
+        ("do you ship to the uk", "en", "we don't ship to the United Kingdom", "PostNord"),
         ("kan jeg betale med paypal", "nb", "vi tar ikke imot PayPal", "Ja,"),
         ("har dere fjellsko i str 42", "nb", "produktside", "Så leit"),  # stock: no complaint, no handoff
     ],
