@@ -33,20 +33,26 @@ def local_now(now: datetime | None = None) -> datetime:
     return (now or datetime.now(tz=zone)).astimezone(zone)
 
 
+def _hours_on(day: datetime) -> tuple[time, time] | None:
+    """That day's opening and closing time, or None when closed all day."""
+    return _span(policies()["customer_service_hours"][_DAY_KEYS[day.weekday()]])
+
+
+def _at(day: datetime, moment: time) -> datetime:
+    return day.replace(hour=moment.hour, minute=moment.minute, second=0, microsecond=0)
+
+
 def is_open(now: datetime | None = None) -> bool:
-    moment = local_now(now)
-    span = _span(policies()["customer_service_hours"][_DAY_KEYS[moment.weekday()]])
-    return span is not None and span[0] <= moment.time() < span[1]
+    return closing_today(now) is not None
 
 
 def closing_today(now: datetime | None = None) -> datetime | None:
     """When people stop for the day, if they are at work now; else None."""
     moment = local_now(now)
-    if not is_open(moment):
+    span = _hours_on(moment)
+    if span is None or not span[0] <= moment.time() < span[1]:
         return None
-    span = _span(policies()["customer_service_hours"][_DAY_KEYS[moment.weekday()]])
-    assert span is not None  # open now: today has hours
-    return moment.replace(hour=span[1].hour, minute=span[1].minute, second=0, microsecond=0)
+    return _at(moment, span[1])
 
 
 def next_opening(now: datetime | None = None) -> datetime:
@@ -56,10 +62,10 @@ def next_opening(now: datetime | None = None) -> datetime:
         return moment
     for offset in range(8):
         day = moment + timedelta(days=offset)
-        span = _span(policies()["customer_service_hours"][_DAY_KEYS[day.weekday()]])
+        span = _hours_on(day)
         if span is None:
             continue
-        opening = day.replace(hour=span[0].hour, minute=span[0].minute, second=0, microsecond=0)
+        opening = _at(day, span[0])
         if opening > moment:
             return opening
     raise RuntimeError("customer_service_hours has no opening in a week")
